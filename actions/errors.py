@@ -1,0 +1,101 @@
+"""Domain errors raised by actions/ and translated by the view/API glue into flashes or HTTP answers.
+
+Every message is Chinese through Flask-Babel (lazy_gettext), so the same error reads right in the UI,
+the REST API (422 body, DESIGN §10) and import reports.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass
+class FieldError:
+    """One problem with one input value: the field (and for imports the row and column) it concerns."""
+
+    field: str | None
+    message: Any  # str or lazy string
+    value: Any = None
+    row: int | None = None
+    column: str | None = None
+    sheet: str | None = None
+
+    def as_dict(self) -> dict:
+        out: dict[str, Any] = {"message": str(self.message)}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.row is not None:
+            out["row"] = self.row
+        if self.column is not None:
+            out["column"] = self.column
+        if self.sheet is not None:
+            out["sheet"] = self.sheet
+        if self.value is not None:
+            out["value"] = self.value if isinstance(self.value, (str, int, float, bool)) else str(self.value)
+        return out
+
+
+class DomainError(Exception):
+    """Base class: a business rule refused the request. HTTP 422 unless a subclass says otherwise."""
+
+    status_code = 422
+
+    def __init__(self, message: Any = None, errors: list[FieldError] | None = None):
+        self.message = message if message is not None else _l("请求未能处理")
+        self.errors = list(errors or [])
+        super().__init__(str(self.message))
+
+    def as_dict(self) -> dict:
+        return {"message": str(self.message), "errors": [e.as_dict() for e in self.errors]}
+
+
+class ValidationFailed(DomainError):
+    """Input values are invalid; ``errors`` names each field (and row/column for imports)."""
+
+    def __init__(self, errors: list[FieldError], message: Any = None):
+        if message is None:
+            message = errors[0].message if len(errors) == 1 else _l("提交的数据有 %(n)d 处错误，请修改后重试", n=len(errors))
+        super().__init__(message, errors)
+
+
+class FieldInvalid(ValidationFailed):
+    """Shortcut for a single invalid field."""
+
+    def __init__(self, field_name: str, message: Any, value: Any = None):
+        super().__init__([FieldError(field_name, message, value)])
+
+
+class NotFound(DomainError):
+    """The row does not exist or lies outside the actor's scope (both answer the same, DESIGN §2)."""
+
+    status_code = 404
+
+    def __init__(self, message: Any = None):
+        super().__init__(message or _l("记录不存在或无权访问"))
+
+
+class TransitionNotAllowed(DomainError):
+    """The action is not allowed in the row's current state (or another user changed it first)."""
+
+    status_code = 409
+
+    def __init__(self, message: Any = None):
+        super().__init__(message or _l("当前状态不允许该操作，状态可能已变化，请刷新后重试"))
+
+
+class StaleState(TransitionNotAllowed):
+    """Lost a concurrent update (optimistic version check)."""
+
+    def __init__(self, message: Any = None):
+        super().__init__(message or _l("状态已变化，请刷新后重试"))
+
+
+class Forbidden(DomainError):
+    """The actor's role may never do this (as opposed to a row out of scope, which is NotFound)."""
+
+    status_code = 403
+
+    def __init__(self, message: Any = None):
+        super().__init__(message or _l("您没有执行该操作的权限"))

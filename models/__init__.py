@@ -1,0 +1,44 @@
+"""The data model (DESIGN §3). Importing this package registers every table on FAB's metadata,
+which is what Alembic compares against (migrations/env.py)."""
+from models.audit import AuditEvent
+from models.base import Model, utcnow
+from models.enterprise import EcosystemRecognition, Enterprise, Venue
+from models.filing import (
+    Attachment,
+    Attendance,
+    ChangeRequest,
+    Course,
+    Filing,
+    Teacher,
+    Trainee,
+    TrainingClass,
+)
+from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
+from models.security import AppUser
+from models.subsidy import SubsidyClaim, SubsidyClaimPerson
+
+__all__ = [
+    "AppUser",
+    "Attachment",
+    "Attendance",
+    "AuditEvent",
+    "ChangeRequest",
+    "City",
+    "Course",
+    "EcosystemRecognition",
+    "Enterprise",
+    "Filing",
+    "Model",
+    "Occupation",
+    "SkillLevel",
+    "SubsidyClaim",
+    "SubsidyClaimPerson",
+    "SubsidyStandard",
+    "Teacher",
+    "Trainee",
+    "TrainingClass",
+    "TrainingInstitution",
+    "Venue",
+    "WorkdayOverride",
+    "utcnow",
+]

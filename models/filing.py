@@ -1,0 +1,256 @@
+"""培训备案 and its child rows: training classes, teachers, trainees, courses, attendance, change requests
+and attachments (DESIGN §3). ``status`` columns change only through actions/ (DESIGN §4)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from models.base import Model, utcnow
+from models.enterprise import Enterprise, Venue
+from models.enums import ClassStatus, CourseMode, FilingStatus, TraineeStatus
+from models.lookups import City, Occupation, SkillLevel, TrainingInstitution
+
+
+class Filing(Model):
+    """培训备案: one programme + apprenticeship type, filed by an enterprise in a city."""
+
+    __tablename__ = "filing"
+    __table_args__ = (
+        Index("ix_filing_enterprise_status", "enterprise_id", "status"),
+        Index("ix_filing_city_status", "city_code", "status"),
+        {"extend_existing": True},
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme: Mapped[str] = mapped_column(String(16), nullable=False)
+    apprenticeship_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False)
+    city_code: Mapped[str] = mapped_column(ForeignKey("city.code"), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default=FilingStatus.DRAFT, nullable=False)
+    filing_no: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    commitment_accepted: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    commitment_accepted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    commitment_accepted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    institution_id: Mapped[Optional[int]] = mapped_column(ForeignKey("training_institution.id"))
+    other_institution_name: Mapped[Optional[str]] = mapped_column(String(128))
+    contact_name: Mapped[Optional[str]] = mapped_column(String(64))
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(32))
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    approved_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    review_opinion: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    # Optimistic locking: two people acting on one filing at once — exactly one wins (DESIGN §4).
+    __mapper_args__ = {"version_id_col": version}
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+    city: Mapped[City] = relationship(lazy="joined")
+    institution: Mapped[Optional[TrainingInstitution]] = relationship()
+    classes: Mapped[list["TrainingClass"]] = relationship(
+        back_populates="filing", cascade="all, delete-orphan", order_by="TrainingClass.id"
+    )
+    teachers: Mapped[list["Teacher"]] = relationship(
+        back_populates="filing", cascade="all, delete-orphan", order_by="Teacher.id"
+    )
+    trainees: Mapped[list["Trainee"]] = relationship(
+        back_populates="filing", cascade="all, delete-orphan", order_by="Trainee.id"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="filing", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+    def __repr__(self) -> str:
+        return self.filing_no or f"#{self.id}"
+
+
+class TrainingClass(Model):
+    """培训信息 / 培训班 of a filing."""
+
+    __tablename__ = "training_class"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="ck_training_class_dates"),
+        {"extend_existing": True},
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
+    occupation_code: Mapped[str] = mapped_column(ForeignKey("occupation.code"), nullable=False)
+    skill_level: Mapped[int] = mapped_column(ForeignKey("skill_level.level"), nullable=False)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    hours: Mapped[int] = mapped_column(Integer, nullable=False)
+    planned_headcount: Mapped[int] = mapped_column(Integer, nullable=False)
+    extension_reason: Mapped[Optional[str]] = mapped_column(Text)
+    date_change_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default=ClassStatus.NORMAL, nullable=False)
+    cancel_reason: Mapped[Optional[str]] = mapped_column(Text)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    filing: Mapped[Filing] = relationship(back_populates="classes")
+    occupation: Mapped[Occupation] = relationship(lazy="joined")
+    level: Mapped[SkillLevel] = relationship(lazy="joined")
+    courses: Mapped[list["Course"]] = relationship(
+        back_populates="training_class", cascade="all, delete-orphan", order_by="Course.id"
+    )
+
+
+class Teacher(Model):
+    """培训师资: 企业导师 or 院校导师."""
+
+    __tablename__ = "teacher"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_number: Mapped[str] = mapped_column(String(18), nullable=False, index=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    title: Mapped[Optional[str]] = mapped_column(String(64))
+    certificate_no: Mapped[Optional[str]] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    change_request_id: Mapped[Optional[int]] = mapped_column(ForeignKey("change_request.id"))
+
+    filing: Mapped[Filing] = relationship(back_populates="teachers")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Trainee(Model):
+    """培训人员; gender and birth date derive from the ID number (R8)."""
+
+    __tablename__ = "trainee"
+    __table_args__ = (
+        Index("ix_trainee_filing_id_number", "filing_id", "id_number", unique=True),
+        {"extend_existing": True},
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    id_number: Mapped[str] = mapped_column(String(18), nullable=False, index=True)
+    gender: Mapped[Optional[str]] = mapped_column(String(1))
+    birth_date: Mapped[Optional[date]] = mapped_column(Date)
+    phone: Mapped[Optional[str]] = mapped_column(String(32))
+    education: Mapped[Optional[str]] = mapped_column(String(32))
+    contract_start: Mapped[Optional[date]] = mapped_column(Date)
+    contract_end: Mapped[Optional[date]] = mapped_column(Date)
+    hire_date: Mapped[Optional[date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=TraineeStatus.ACTIVE, nullable=False, index=True)
+    lost_reason: Mapped[Optional[str]] = mapped_column(Text)
+    lost_date: Mapped[Optional[date]] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    filing: Mapped[Filing] = relationship(back_populates="trainees")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Course(Model):
+    """培训课程 of a class; date, times and venue are configured after approval (R7, R16)."""
+
+    __tablename__ = "course"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_class_id: Mapped[int] = mapped_column(
+        ForeignKey("training_class.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    mode: Mapped[str] = mapped_column(String(16), default=CourseMode.OFFLINE, nullable=False)
+    hours: Mapped[int] = mapped_column(Integer, nullable=False)
+    teacher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teacher.id"))
+    date: Mapped[Optional[date]] = mapped_column(Date)
+    start_time: Mapped[Optional[time]] = mapped_column(Time)
+    end_time: Mapped[Optional[time]] = mapped_column(Time)
+    venue_id: Mapped[Optional[int]] = mapped_column(ForeignKey("venue.id"))
+    status: Mapped[str] = mapped_column(String(16), default=ClassStatus.NORMAL, nullable=False)
+
+    training_class: Mapped[TrainingClass] = relationship(back_populates="courses")
+    teacher: Mapped[Optional[Teacher]] = relationship()
+    venue: Mapped[Optional[Venue]] = relationship()
+
+
+class Attendance(Model):
+    """考勤 record of a teacher or trainee at a course."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        Index("ix_attendance_course_trainee", "course_id", "trainee_id"),
+        {"extend_existing": True},
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), nullable=False)
+    trainee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("trainee.id", ondelete="CASCADE"), index=True)
+    teacher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    check_in: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    check_out: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+
+    course: Mapped[Course] = relationship()
+    trainee: Mapped[Optional[Trainee]] = relationship()
+    teacher: Mapped[Optional[Teacher]] = relationship()
+
+
+class ChangeRequest(Model):
+    """变更申请 after approval: class dates (R15) or teachers (R17); ``before``/``after`` keep the diff."""
+
+    __tablename__ = "change_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
+    training_class_id: Mapped[Optional[int]] = mapped_column(ForeignKey("training_class.id"))
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    review_opinion: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    filing: Mapped[Filing] = relationship()
+    training_class: Mapped[Optional[TrainingClass]] = relationship()
+
+
+class Attachment(Model):
+    """上传材料 of a filing, subsidy claim or change request; content kept in the database (stateless app)."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[Optional[int]] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), index=True)
+    subsidy_claim_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("subsidy_claim.id", ondelete="CASCADE"), index=True
+    )
+    change_request_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("change_request.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    media_type: Mapped[str] = mapped_column(String(128), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    filing: Mapped[Optional[Filing]] = relationship(back_populates="attachments")

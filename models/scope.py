@@ -1,0 +1,212 @@
+"""Row scope, in one place per entity (DESIGN §2).
+
+``Actor`` is who acts (role + enterprise or city). ``scope_condition(model, actor)`` is the SQL condition
+that limits any query on ``model`` to the actor's rows; it is used by
+
+- FAB views as ``base_filters`` (``ScopeFilter``), which also covers related-field dropdowns,
+- the REST APIs (same filter),
+- ``load_scoped`` — the one loader every action uses (FAB's row actions ignore ``base_filters``).
+
+A row out of scope answers exactly like a missing row (``NotFound`` → 404).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, TypeVar
+
+from flask import g, has_request_context
+from flask_appbuilder.models.filters import BaseFilter
+from sqlalchemy import false, select, true
+from sqlalchemy.orm import Session
+
+from actions.errors import NotFound
+from models.audit import AuditEvent
+from models.enterprise import EcosystemRecognition, Enterprise, Venue
+from models.enums import FilingStatus, RoleName
+from models.filing import Attachment, Attendance, ChangeRequest, Course, Filing, Teacher, Trainee, TrainingClass
+from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
+from models.security import AppUser
+from models.subsidy import SubsidyClaim, SubsidyClaimPerson
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting user as the business rules see it."""
+
+    user_id: Optional[int]
+    username: str
+    role: Optional[str]  # RoleName.* or None (no business role: sees nothing)
+    enterprise_id: Optional[int] = None
+    city_code: Optional[str] = None
+    ip: Optional[str] = None
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.role == RoleName.ENTERPRISE and self.enterprise_id is not None
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == RoleName.REVIEWER and self.city_code is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == RoleName.ADMIN
+
+    @classmethod
+    def from_user(cls, user: Any, ip: Optional[str] = None) -> "Actor":
+        """Build the actor from a FAB user. A user holding several business roles gets the most limited one."""
+        if user is None or not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
+            return cls(None, "anonymous", None, ip=ip)
+        names = {r.name for r in user.roles}
+        role = None
+        for candidate in (RoleName.ENTERPRISE, RoleName.REVIEWER, RoleName.ADMIN):
+            if candidate in names:
+                role = candidate
+                break
+        return cls(user.id, user.username, role, user.enterprise_id, user.city_code, ip)
+
+
+def current_actor() -> Actor:
+    """The actor of the current request (``g.user`` as FAB sets it)."""
+    from flask import request
+
+    ip = request.remote_addr if has_request_context() else None
+    return Actor.from_user(getattr(g, "user", None), ip)
+
+
+def _filings_visible(actor: Actor):
+    if actor.is_admin:
+        return true()
+    if actor.is_enterprise:
+        return Filing.enterprise_id == actor.enterprise_id
+    if actor.is_reviewer:
+        # A reviewer sees its city's filings once submitted; drafts belong to the enterprise alone.
+        return (Filing.city_code == actor.city_code) & (Filing.status != FilingStatus.DRAFT)
+    return false()
+
+
+def _claims_visible(actor: Actor):
+    if actor.is_admin:
+        return true()
+    if actor.is_enterprise:
+        return SubsidyClaim.enterprise_id == actor.enterprise_id
+    if actor.is_reviewer:
+        return (SubsidyClaim.city_code == actor.city_code) & (SubsidyClaim.status != FilingStatus.DRAFT)
+    return false()
+
+
+def _filing_ids(actor: Actor):
+    return select(Filing.id).where(_filings_visible(actor))
+
+
+def _class_ids(actor: Actor):
+    return select(TrainingClass.id).where(TrainingClass.filing_id.in_(_filing_ids(actor)))
+
+
+LOOKUP_MODELS = (City, Occupation, SkillLevel, TrainingInstitution, SubsidyStandard, WorkdayOverride)
+
+
+def scope_condition(model: type, actor: Actor):
+    """SQL condition limiting ``model`` rows to what ``actor`` may see (the single definition of scope)."""
+    if model in LOOKUP_MODELS:
+        return true() if actor.role else false()
+    if model is Enterprise:
+        if actor.is_admin:
+            return true()
+        if actor.is_enterprise:
+            return Enterprise.id == actor.enterprise_id
+        if actor.is_reviewer:
+            return Enterprise.city_code == actor.city_code
+        return false()
+    if model is EcosystemRecognition:
+        if actor.is_admin:
+            return true()
+        if actor.is_enterprise:
+            return EcosystemRecognition.enterprise_id == actor.enterprise_id
+        if actor.is_reviewer:
+            return EcosystemRecognition.city_code == actor.city_code
+        return false()
+    if model is Venue:
+        if actor.is_admin:
+            return true()
+        if actor.is_enterprise:
+            return Venue.enterprise_id == actor.enterprise_id
+        if actor.is_reviewer:
+            return Venue.enterprise_id.in_(select(Enterprise.id).where(Enterprise.city_code == actor.city_code))
+        return false()
+    if model is Filing:
+        return _filings_visible(actor)
+    if model in (TrainingClass, Teacher, Trainee, ChangeRequest):
+        return true() if actor.is_admin else model.filing_id.in_(_filing_ids(actor))
+    if model is Course:
+        return true() if actor.is_admin else Course.training_class_id.in_(_class_ids(actor))
+    if model is Attendance:
+        if actor.is_admin:
+            return true()
+        return Attendance.course_id.in_(select(Course.id).where(Course.training_class_id.in_(_class_ids(actor))))
+    if model is SubsidyClaim:
+        return _claims_visible(actor)
+    if model is SubsidyClaimPerson:
+        if actor.is_admin:
+            return true()
+        return SubsidyClaimPerson.subsidy_claim_id.in_(select(SubsidyClaim.id).where(_claims_visible(actor)))
+    if model is Attachment:
+        if actor.is_admin:
+            return true()
+        return (
+            Attachment.filing_id.in_(_filing_ids(actor))
+            | Attachment.subsidy_claim_id.in_(select(SubsidyClaim.id).where(_claims_visible(actor)))
+            | Attachment.change_request_id.in_(
+                select(ChangeRequest.id).where(ChangeRequest.filing_id.in_(_filing_ids(actor)))
+            )
+        )
+    if model is AuditEvent:
+        if actor.is_admin:
+            return true()
+        if actor.is_enterprise:
+            return AuditEvent.enterprise_id == actor.enterprise_id
+        if actor.is_reviewer:
+            return AuditEvent.city_code == actor.city_code
+        return false()
+    if model is AppUser:
+        return true() if actor.is_admin else AppUser.id == actor.user_id
+    raise LookupError(f"no scope defined for {model.__name__}")  # a new model must be scoped here first
+
+
+def scoped_select(model: type[T], actor: Actor):
+    """``select(model)`` limited to the actor's scope."""
+    return select(model).where(scope_condition(model, actor))
+
+
+def load_scoped(session: Session, model: type[T], pk: Any, actor: Actor, *, for_update: bool = False) -> T:
+    """Load one row through the scope; missing and out-of-scope both raise NotFound (never the row's data).
+
+    :raises NotFound: no such row, or not the actor's.
+    """
+    try:
+        pk_col = model.__mapper__.primary_key[0]
+        pk_value = pk_col.type.python_type(pk)
+    except (TypeError, ValueError, NotImplementedError):
+        raise NotFound() from None
+    stmt = scoped_select(model, actor).where(pk_col == pk_value)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).unique().first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+class ScopeFilter(BaseFilter):
+    """FAB ``base_filters`` entry applying ``scope_condition`` for the request's user.
+
+    Usage: ``base_filters = [["id", ScopeFilter, None]]`` (the column name is ignored).
+    """
+
+    name = "scope"
+    arg_name = "scope"
+
+    def apply(self, query, value):
+        return query.filter(scope_condition(self.model, current_actor()))

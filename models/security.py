@@ -1,0 +1,62 @@
+"""FAB's user extended with the link that scopes it (an enterprise or a city), and the security manager
+that uses it (DESIGN §2). The user-management screens for the provincial admin show and edit the link."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.enterprise import Enterprise
+from models.lookups import City
+
+
+class AppUser(User):
+    """An account; 企业用户 carry ``enterprise_id``, 地市审核员 carry ``city_code``."""
+
+    __tablename__ = "ab_user"
+    enterprise_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("enterprise.id"), index=True)
+    city_code: Mapped[Optional[str]] = mapped_column(String(6), ForeignKey("city.code"), index=True)
+
+    enterprise: Mapped[Optional[Enterprise]] = relationship(foreign_keys=[enterprise_id])
+    city: Mapped[Optional[City]] = relationship(foreign_keys=[city_code])
+
+
+class AppUserDBModelView(UserDBModelView):
+    """账号管理: FAB's user screens plus the enterprise / city link."""
+
+    list_title = _l("账号列表")
+    show_title = _l("账号详情")
+    add_title = _l("新增账号")
+    edit_title = _l("编辑账号")
+    list_columns = ["username", "first_name", "last_name", "roles", "enterprise", "city", "active"]
+    search_columns = ["username", "first_name", "last_name", "email", "active"]
+    page_size = 20
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "enterprise": _l("所属单位"),
+        "city": _l("所属地市"),
+    }
+    show_fieldsets = [
+        (_l("账号"), {"fields": ["username", "first_name", "last_name", "email", "active", "roles"]}),
+        (_l("数据范围"), {"fields": ["enterprise", "city"]}),
+        (_l("登录情况"), {"fields": ["last_login", "login_count", "fail_login_count"]}),
+    ]
+    user_show_fieldsets = [
+        (_l("账号"), {"fields": ["username", "first_name", "last_name", "email"]}),
+        (_l("数据范围"), {"fields": ["enterprise", "city"]}),
+    ]
+    add_columns = UserDBModelView.add_columns[:-2] + ["enterprise", "city", "password", "conf_password"]
+    add_columns = [c for c in add_columns if c != "groups"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "enterprise", "city"]
+
+
+class AppSecurityManager(SecurityManager):
+    """Security manager using AppUser; everything else is FAB's (password hashing, login rate limit, JWT)."""
+
+    user_model = AppUser
+    userdbmodelview = AppUserDBModelView

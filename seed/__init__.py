@@ -1,0 +1,1 @@
+"""Seed data: roles for every environment, demo data for development (``flask seed demo``)."""

@@ -1,0 +1,288 @@
+"""Base classes for every screen and REST API: scope on every load, permissions by name, saves and deletes
+routed through actions/ (DESIGN §2, §7).
+
+``ScopedModelView``: FAB ModelView whose list/show/edit/delete load through ``ScopeFilter``; add/edit/delete
+call ``save_action`` / ``delete_action`` and on a DomainError keep the user's input on the form with the
+error next to the field (nothing lost on bad input). Row actions must use ``self.reload(items)``.
+``ScopedModelRestApi``: the same for ``/api/v1/<resource>``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from flask import abort, flash, request
+from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.api.convert import Model2SchemaConverter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.urltools import get_filter_args
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+from actions.errors import DomainError, FieldError, NotFound, ValidationFailed
+from models.scope import ScopeFilter, current_actor, load_scoped
+from views.glue import error_response, translate_exception
+
+READ_WRITE_PERMISSIONS = {
+    "list": "read",
+    "show": "read",
+    "download": "read",
+    "add": "write",
+    "edit": "write",
+    "delete": "write",
+    "action": "write",
+    "action_post": "write",
+}
+
+API_PERMISSIONS = {
+    "get": "read",
+    "get_list": "read",
+    "info": "read",
+    "post": "write",
+    "put": "write",
+    "delete": "write",
+}
+
+
+def _attach_errors(form: Any, error: DomainError) -> None:
+    """Show each FieldError under its form field; errors without a matching field are flashed."""
+    for item in error.errors or [FieldError(None, error.message)]:
+        field = getattr(form, item.field, None) if item.field else None
+        if field is None and item.field and item.field.endswith("_id"):
+            field = getattr(form, item.field[:-3], None)
+        if field is not None:
+            errors = list(field.errors) if isinstance(field.errors, (list, tuple)) else []
+            errors.append(str(item.message))
+            field.errors = errors
+        else:
+            flash(str(item.message), "danger")
+    flash(str(_l("保存失败，请按提示修改后重新保存")), "danger")
+
+
+class ScopedModelView(ModelView):
+    """A FAB ModelView limited to the actor's rows, saving and deleting through actions/."""
+
+    page_size = 20
+    method_permission_name = READ_WRITE_PERMISSIONS
+    #: ``fn(session, actor, item, is_new)`` that validates, normalises, adds and audits (actions/).
+    save_action: Optional[Callable[..., None]] = None
+    #: ``fn(session, actor, item)`` that checks, audits and deletes (actions/).
+    delete_action: Optional[Callable[..., None]] = None
+
+    def __init__(self, **kwargs: Any):
+        pk_name = self.datamodel.get_pk_name()
+        self.base_filters = [[pk_name, ScopeFilter, None]] + list(type(self).base_filters or [])
+        super().__init__(**kwargs)
+
+    # -- scope ---------------------------------------------------------------------------------------------
+    def reload(self, items: Any) -> list:
+        """Re-load row-action items through the scope (FAB's /action and /action_post skip base_filters)."""
+        if not isinstance(items, list):
+            items = [items]
+        model = self.datamodel.obj
+        rows = []
+        for item in items:
+            if item is None:
+                abort(404)
+            try:
+                rows.append(load_scoped(self.datamodel.session, model, self.datamodel.get_pk_value(item),
+                                        current_actor()))
+            except NotFound:
+                abort(404)
+        return rows
+
+    # -- writes through actions ---------------------------------------------------------------------------
+    def _save(self, form: Any, item: Any, is_new: bool) -> bool:
+        session = self.datamodel.session
+        try:
+            if self.save_action is None:
+                raise DomainError(_l("该数据不允许在此修改"))
+            type(self).save_action(session, current_actor(), item, is_new)
+            session.commit()
+        except Exception as exc:  # noqa: BLE001
+            session.rollback()
+            error = translate_exception(exc)
+            if error is None:
+                raise
+            _attach_errors(form, error)
+            return False
+        return True
+
+    def _add(self):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                item = self.datamodel.obj()
+                form.populate_obj(item)
+                if self._save(form, item, True):
+                    self.post_add(item)
+                    flash(str(self.add_row_message), "success")
+                    return None
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            self._fill_form_exclude_cols(exclude_cols, form)
+            form._id = pk
+            if form.validate():
+                self.process_form(form, False)
+                form.populate_obj(item)
+                if self._save(form, item, False):
+                    self.post_update(item)
+                    flash(str(self.edit_row_message), "success")
+                    return None
+                item = self.datamodel.get(pk, self._base_filters)
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.update_redirect()
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        widgets = self._get_related_views_widgets(
+            item, filters={}, orders={}, pages={}, page_sizes={}, widgets=widgets
+        )
+        return widgets
+
+    def _delete(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        session = self.datamodel.session
+        try:
+            if self.delete_action is None:
+                raise DomainError(_l("该数据不允许删除"))
+            type(self).delete_action(session, current_actor(), item)
+            session.commit()
+        except Exception as exc:  # noqa: BLE001
+            session.rollback()
+            error = translate_exception(exc)
+            if error is None:
+                raise
+            flash(str(error.message), "danger")
+        else:
+            flash(str(self.delete_row_message), "success")
+        self.update_redirect()
+
+
+def _marshmallow_errors(messages: Any) -> DomainError:
+    """Turn marshmallow's (English) field messages into the Chinese 422 body of DESIGN §10."""
+    errors: list[FieldError] = []
+    if isinstance(messages, dict):
+        for field, msgs in messages.items():
+            text = " ".join(str(m) for m in msgs) if isinstance(msgs, list) else str(msgs)
+            if "Missing data" in text:
+                message = _l("%(field)s 为必填项", field=field)
+            elif "Unknown field" in text:
+                message = _l("%(field)s 不是可提交的字段", field=field)
+            else:
+                message = _l("%(field)s 的值格式不正确", field=field)
+            errors.append(FieldError(field, message))
+    else:
+        errors.append(FieldError(None, _l("提交的数据格式不正确")))
+    return ValidationFailed(errors)
+
+
+class ForeignKeySchemaConverter(Model2SchemaConverter):
+    """FAB's schema converter with foreign-key columns included: the API contract exchanges ``filing_id``,
+    ``city_code`` … as plain fields (DESIGN §10)."""
+
+    def _meta_schema_factory(self, columns, model, class_mixin, parent_schema_name=None):
+        schema = super()._meta_schema_factory(columns, model, class_mixin, parent_schema_name)
+        return type(schema.__name__, (schema,), {"Meta": type("Meta", (schema.Meta,), {"include_fk": True})})
+
+
+class ScopedModelRestApi(ModelRestApi):
+    """A FAB ModelRestApi limited to the actor's rows; POST/PUT/DELETE go through actions/."""
+
+    allow_browser_login = True
+    model2schemaconverter = ForeignKeySchemaConverter
+    method_permission_name = API_PERMISSIONS
+    save_action: Optional[Callable[..., None]] = None
+    delete_action: Optional[Callable[..., None]] = None
+
+    def __init__(self):
+        self.datamodel = self.datamodel  # set on subclasses
+        pk_name = self.datamodel.get_pk_name()
+        self.base_filters = [[pk_name, ScopeFilter, None]] + list(type(self).base_filters or [])
+        super().__init__()
+
+    def response_404(self):
+        return self.response(404, message=str(NotFound().message))
+
+    def _write(self, fn: Callable[[], Any], status: int, dump: Callable[[], dict]):
+        session = self.datamodel.session
+        try:
+            fn()
+            session.commit()
+        except Exception as exc:  # noqa: BLE001
+            session.rollback()
+            error = translate_exception(exc)
+            if error is None:
+                raise
+            return error_response(error)
+        return self.response(status, **dump())
+
+    def post_headless(self):
+        if not request.is_json:
+            return self.response_400(message=str(_l("请求体必须是 JSON")))
+        try:
+            item = self.add_model_schema.load(request.json)
+        except ValidationError as err:
+            self.datamodel.session.rollback()
+            return error_response(_marshmallow_errors(err.messages))
+        if self.save_action is None:
+            return error_response(DomainError(_l("该数据不允许在此新增")))
+        return self._write(
+            lambda: type(self).save_action(self.datamodel.session, current_actor(), item, True),
+            201,
+            lambda: {"result": self.add_model_schema.dump(item, many=False), "id": self.datamodel.get_pk_value(item)},
+        )
+
+    def put_headless(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not request.is_json:
+            return self.response_400(message=str(_l("请求体必须是 JSON")))
+        if not item:
+            return self.response_404()
+        try:
+            data = self._merge_update_item(item, request.json)
+            item = self.edit_model_schema.load(data, instance=item)
+        except ValidationError as err:
+            self.datamodel.session.rollback()
+            return error_response(_marshmallow_errors(err.messages))
+        if self.save_action is None:
+            return error_response(DomainError(_l("该数据不允许在此修改")))
+        return self._write(
+            lambda: type(self).save_action(self.datamodel.session, current_actor(), item, False),
+            200,
+            lambda: {"result": self.edit_model_schema.dump(item, many=False)},
+        )
+
+    def delete_headless(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            return self.response_404()
+        if self.delete_action is None:
+            return error_response(DomainError(_l("该数据不允许删除")))
+        return self._write(
+            lambda: type(self).delete_action(self.datamodel.session, current_actor(), item),
+            200,
+            lambda: {"message": "OK"},
+        )
+
+
+def interface(model: type) -> SQLAInterface:
+    """SQLAInterface bound to the app's session."""
+    from models.base import db
+
+    return SQLAInterface(model, db.session)

@@ -1,0 +1,24 @@
+"""Small form helpers shared by the screens: select fields over the code sets of models/enums.py."""
+from __future__ import annotations
+
+from flask_appbuilder.fieldwidgets import Select2Widget
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
+
+
+def code_select(label, codeset, required: bool = True, description=None) -> SelectField:
+    """A Select2 dropdown whose choices (code, Chinese label) come from a CodeSet, evaluated per request."""
+
+    class _CodeSelect(SelectField):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.choices = ([] if required else [("", "—")]) + codeset.choices()
+
+    return _CodeSelect(
+        label,
+        choices=[],
+        validators=[DataRequired()] if required else [Optional()],
+        widget=Select2Widget(),
+        description=description,
+        coerce=lambda v: v or None,
+    )
