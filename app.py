@@ -115,6 +115,14 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(r.RecognitionView, "RecognitionMaintenance", label=_l("生态链企业认定维护"),
                         icon="fa-link", category="RecognitionMaintenance", category_label=_l("生态链企业认定"),
                         category_icon="fa-link")
+    security = appbuilder.menu.find("Security")
+    if security is not None:
+        security.label = _l("账号管理")
+        for child in security.childs:
+            if child.name == "List Users":
+                child.label = _l("账号列表")
+            elif child.name == "List Roles":
+                child.label = _l("角色列表")
     for api in (r.CityApi, r.OccupationApi, r.SkillLevelApi, r.TrainingInstitutionApi, r.SubsidyStandardApi,
                 r.WorkdayOverrideApi, r.EnterpriseApi, r.EcosystemRecognitionApi):
         appbuilder.add_api(api)

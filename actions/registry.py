@@ -203,3 +203,13 @@ def delete_recognition(session: Session, actor: Actor, item: EcosystemRecognitio
     row = load_scoped(session, EcosystemRecognition, item.id, actor)
     audit.record(session, actor, "delete", row, diff=_diff(row, True))
     session.delete(row)
+
+
+def delete_recognitions(session: Session, actor: Actor, items: list[EcosystemRecognition]) -> None:
+    """Delete several recognitions at once (all or none).
+
+    :raises Forbidden: an enterprise user tried to delete.
+    :raises NotFound: one of them is outside the actor's scope.
+    """
+    for item in items:
+        delete_recognition(session, actor, item)

@@ -1,6 +1,8 @@
 """基础数据 (lookup tables), 单位 and 生态链企业认定维护 screens and their REST APIs (DESIGN §6, §10)."""
 from __future__ import annotations
 
+from flask import redirect
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
@@ -9,7 +11,8 @@ from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import ApprenticeshipType, Programme, RecognitionRole
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.scope import ScopeFilter, current_actor
-from views.base import ScopedModelRestApi, ScopedModelView, interface
+from views.base import READ_WRITE_PERMISSIONS, ScopedModelRestApi, ScopedModelView, interface
+from views.glue import run_action
 from views.widgets import code_select
 
 COMMON_LABELS = {
@@ -193,6 +196,16 @@ class RecognitionView(ScopedModelView):
     }
     description_columns = {"city": _l("认定所在地市；地市审核员只能维护本市的认定"),
                            "valid_to": _l("留空表示长期有效")}
+    method_permission_name = {**READ_WRITE_PERMISSIONS, "delete_selected": "write"}
+
+    @action("delete_selected", _l("删除所选"), _l("确定删除所选的认定记录吗？删除后不可恢复。"), "fa-trash",
+            multiple=True, single=False)
+    def delete_selected(self, items):
+        rows = self.reload(items)  # row actions skip base_filters: re-load through the scope
+        run_action(registry.delete_recognitions, current_actor(), rows,
+                   success=_l("已删除 %(n)d 条认定记录", n=len(rows)))
+        self.update_redirect()
+        return redirect(self.get_redirect())
 
 
 # ---- REST APIs (DESIGN §10) ------------------------------------------------------------------------------

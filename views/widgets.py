@@ -19,6 +19,6 @@ def code_select(label, codeset, required: bool = True, description=None) -> Sele
         choices=[],
         validators=[DataRequired()] if required else [Optional()],
         widget=Select2Widget(),
-        description=description,
+        description=description or "",
         coerce=lambda v: v or None,
     )

@@ -1,0 +1,233 @@
+"""Test fixtures: one app per test database (SQLite file, or PostgreSQL when ``TEST_DATABASE_URL`` is set),
+schema built by the real migrations, data reset and demo data re-seeded before every test, a client with CSRF
+on, login helpers per role, and a live server + Debian Chromium for Playwright tests."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+ARTIFACTS = ROOT / "test-artifacts"
+DEMO_PASSWORD = "Demo@2026"
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _drop_everything(engine) -> None:
+    """A clean database for the run: PostgreSQL schema recreated, SQLite file is new anyway."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+TEST_OVERRIDES = {
+    "TESTING": True,
+    "RATELIMIT_ENABLED": False,
+    "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "DEMO_PASSWORD": DEMO_PASSWORD,
+    "WTF_CSRF_ENABLED": True,
+    "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+}
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine
+
+    from app import create_app
+
+    url = _database_url(tmp_path_factory)
+    engine = create_engine(url)
+    _drop_everything(engine)
+    engine.dispose()
+    application = create_app({**TEST_OVERRIDES, "SQLALCHEMY_DATABASE_URI": url})
+    with application.app_context():
+        upgrade()
+    yield application
+
+
+def _table_names(db):
+    from flask_appbuilder import Model
+
+    return [t.name for t in reversed(Model.metadata.sorted_tables)]
+
+
+def reset_database(app) -> None:
+    """Empty every table and re-seed the demo data (roles, reference data, accounts, demo filings)."""
+    from models.base import db
+    from seed.commands import run_demo_seed
+
+    with app.app_context():
+        db.session.remove()
+        tables = _table_names(db)
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(text(f'DELETE FROM "{table}"'))
+            db.session.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(db) else None
+        db.session.commit()
+        run_demo_seed()
+        db.session.remove()
+
+
+def _has_sqlite_sequence(db) -> bool:
+    return bool(db.session.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first())
+
+
+@pytest.fixture(autouse=True)
+def fresh_data(request, app):
+    """Every test starts from the demo seed (the database is shared within the run)."""
+    reset_database(app)
+    yield
+
+
+@pytest.fixture
+def db_session(app):
+    from models.base import db
+
+    with app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html) or re.search(r'id="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = DEMO_PASSWORD):
+    page = client.get("/login/")
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post("/login/", data={"username": username, "password": password, "csrf_token": token})
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(username: str):
+        response = login(client, username)
+        assert response.status_code == 302, f"login of {username} failed"
+        return client
+
+    return _login
+
+
+def api_token(client, username: str, password: str = DEMO_PASSWORD) -> str:
+    response = client.post("/api/v1/security/login",
+                           json={"username": username, "password": password, "provider": "db"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["access_token"]
+
+
+@pytest.fixture
+def api(client):
+    """``api(username)`` → a small wrapper that sends Bearer requests as that user."""
+
+    class Api:
+        def __init__(self, username):
+            self.headers = {"Authorization": f"Bearer {api_token(client, username)}"}
+
+        def get(self, url, **kw):
+            return client.get(url, headers=self.headers, **kw)
+
+        def post(self, url, **kw):
+            return client.post(url, headers=self.headers, **kw)
+
+        def put(self, url, **kw):
+            return client.put(url, headers=self.headers, **kw)
+
+        def delete(self, url, **kw):
+            return client.delete(url, headers=self.headers, **kw)
+
+    return Api
+
+
+# ---- browser tests ----------------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served by werkzeug in a thread on a free loopback port."""
+    from werkzeug.serving import make_server
+
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian chromium is missing: run scripts/setup.sh as root"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}, base_url=live_server)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+def screenshot(pg, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def browser_login(pg, username: str, password: str = DEMO_PASSWORD) -> None:
+    pg.goto("/login/")
+    pg.fill("#username", username)
+    pg.fill("#password", password)
+    pg.locator("input[type=submit], button[type=submit]").first.click()
+    pg.wait_for_url(re.compile(r".*/$"))
+
+
+def type_date(pg, selector: str, value: str) -> None:
+    """Type a date the way a user does (the Bootstrap datepicker ignores values set without key events)."""
+    field = pg.locator(selector)
+    field.fill("")
+    field.press_sequentially(value)
+    field.press("Escape")
