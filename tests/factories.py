@@ -62,3 +62,65 @@ def demo_enterprise(username: str) -> Enterprise:
 
 
 ROLE = RoleName
+
+
+# ---- filings ----------------------------------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def filing(enterprise_id: int, programme: str = "ENTERPRISE", apprenticeship_type: str = "NEW_APPRENTICE",
+           status: str = "DRAFT", city: str | None = None, **kw):
+    """A filing row as it would be after 申请备案 (commitment accepted), without children."""
+    from models.filing import Filing
+
+    ent = db.session.get(Enterprise, enterprise_id)
+    row = Filing(programme=programme, apprenticeship_type=apprenticeship_type, enterprise_id=enterprise_id,
+                 city_code=city or ent.city_code, status=status, commitment_accepted=True,
+                 contact_name=kw.pop("contact_name", "王经办"), contact_phone=kw.pop("contact_phone", "13800138000"),
+                 **kw)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def complete_filing(enterprise_id: int, programme: str = "ENTERPRISE", apprenticeship_type: str = "NEW_APPRENTICE",
+                    status: str = "DRAFT", trainees: int = 2, start: date = date(2027, 3, 1),
+                    end: date = date(2028, 2, 28), id_numbers: list[str] | None = None, **kw):
+    """A filing whose every tab is complete (ready to submit), with ``trainees`` trainees."""
+    from models.enums import AttachmentKind
+    from models.filing import Attachment, Course, Teacher, Trainee, TrainingClass
+    from models.lookups import TrainingInstitution
+
+    row = filing(enterprise_id, programme, apprenticeship_type, status=status, **kw)
+    row.institution_id = db.session.scalars(select(TrainingInstitution.id)).first()
+    cls = TrainingClass(occupation_code="6-18-01-01", skill_level=4 if apprenticeship_type == "NEW_APPRENTICE" else 5,
+                        start_date=start, end_date=end, hours=400, planned_headcount=max(trainees, 1))
+    row.classes.append(cls)
+    teacher = Teacher(name="陈导师", id_number=id_number(birth="19800101"), phone="13900139000", kind="ENTERPRISE",
+                      title="高级技师")
+    row.teachers.append(teacher)
+    numbers = id_numbers or [id_number() for _ in range(trainees)]
+    for i, number in enumerate(numbers):
+        row.trainees.append(Trainee(name=f"学员{i + 1}", id_number=number, gender="M", birth_date=date(1995, 3, 7),
+                                    phone="13700137000", education="SECONDARY_VOCATIONAL",
+                                    contract_start=date(2026, 1, 1), contract_end=date(2029, 12, 31),
+                                    hire_date=date(2026, 1, 1)))
+    db.session.flush()
+    if apprenticeship_type != "STUDENT":
+        cls.courses.append(Course(name="数控车削实训", mode="OFFLINE", hours=40, teacher_id=teacher.id))
+    from actions.filings import TYPE_RULES
+
+    for kind in TYPE_RULES[apprenticeship_type].required_attachments:
+        row.attachments.append(Attachment(kind=kind, file_name=f"{AttachmentKind.label(kind)}.pdf",
+                                          media_type="application/pdf", size=len(PDF_BYTES), sha256="0" * 64,
+                                          content=PDF_BYTES))
+    db.session.flush()
+    return row
+
+
+def actor(username: str):
+    """The Actor of a demo/test account, as actions/ see it."""
+    from models.scope import Actor
+
+    return Actor.from_user(db.session.scalars(select(AppUser).filter_by(username=username)).one())

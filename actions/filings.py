@@ -1,0 +1,689 @@
+"""培训备案申请 (manual §3.2.1.1, §3.2.3.2): creating a filing, its tabs, the submit checklist and the
+enterprise's transitions. Both programmes share this code; they differ only by the data in ``TYPE_RULES``.
+
+Rules: R1 commitment first, R2 types per programme, R3 生态链 recognition, R4 one class for 学生学徒制,
+R5 other institution name, R6 offline course teacher, R7 no course date/venue before approval, R8 field
+validation, R9 one active filing per person, R10 企业新型学徒制 limits, R11 complete tabs + materials.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Callable, Optional
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from actions import audit
+from actions.cleaning import Cleaner
+from actions.clock import add_years, today
+from actions.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed, ValidationFailed
+from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, check
+from models.base import utcnow
+from models.enterprise import EcosystemRecognition, Enterprise
+from models.enums import (
+    ApprenticeshipType as AT,
+    AttachmentKind as AK,
+    ClassStatus,
+    CourseMode,
+    Education,
+    FilingStatus,
+    Programme,
+    TeacherKind,
+    TraineeStatus,
+    TYPES_BY_PROGRAMME,
+)
+from models.filing import Attachment, Course, Filing, Teacher, Trainee, TrainingClass
+from models.lookups import Occupation, SkillLevel, TrainingInstitution
+from models.scope import Actor, load_scoped
+
+# ---------------------------------------------------------------------------------------------------------
+# What differs between the apprenticeship types: data, not code.
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeRules:
+    """Per apprenticeship type: which tabs exist and which materials are required (R4, R10, R11)."""
+
+    single_class: bool  # R4
+    has_courses: bool  # manual: no 培训课程信息 tab for 学生学徒制
+    labour_contract: bool  # R10: trainees need a labour contract of at least one year
+    min_skill_level: Optional[int]  # R10: 4 = 四级/中级工 or above (a lower number is a higher level)
+    required_attachments: tuple[str, ...]  # R11
+
+
+TYPE_RULES: dict[str, TypeRules] = {
+    AT.NEW_APPRENTICE: TypeRules(False, True, True, 4, (AK.TRAINING_PLAN, AK.COOPERATION_AGREEMENT,
+                                                         AK.LABOUR_CONTRACT)),
+    AT.STUDENT: TypeRules(True, False, False, None, (AK.TRAINING_PLAN, AK.COOPERATION_AGREEMENT,
+                                                      AK.APPRENTICE_AGREEMENT)),
+    AT.TECH_TRAINEE: TypeRules(False, True, False, None, (AK.TRAINING_PLAN, AK.COOPERATION_AGREEMENT,
+                                                           AK.APPRENTICE_AGREEMENT)),
+}
+
+RECOGNITION_MISSING = _l("该机构没有当前有效的产业技能生态链企业认定记录，请联系当地人社部门维护")
+NOT_EDITABLE = _l("备案已提交或已审核，当前不能修改；如需修改请先撤回（已提交待审核时）")
+R9_CONFLICT = _l("该人员已在其他在训的学徒制培训备案中（培训期间重叠），同一人同一时间只能参加一个备案")
+
+ALLOWED_UPLOADS = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def rules_for(filing: Filing) -> TypeRules:
+    return TYPE_RULES[filing.apprenticeship_type]
+
+
+def requires_recognition(programme: str, apprenticeship_type: str) -> bool:
+    """R3: the 产教评 programme (any type) and 学生学徒制 in either programme need a valid recognition."""
+    return programme == Programme.ECOSYSTEM or apprenticeship_type == AT.STUDENT
+
+
+def has_valid_recognition(session: Session, enterprise_id: int, city_code: str, on: Optional[date] = None) -> bool:
+    """Whether the enterprise holds a recognition of ``city_code`` valid on ``on`` (default today)."""
+    on = on or today()
+    stmt = select(EcosystemRecognition.id).where(
+        EcosystemRecognition.enterprise_id == enterprise_id,
+        EcosystemRecognition.city_code == city_code,
+        EcosystemRecognition.valid_from <= on,
+        (EcosystemRecognition.valid_to.is_(None)) | (EcosystemRecognition.valid_to >= on),
+    )
+    return session.scalars(stmt).first() is not None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _require_enterprise(actor: Actor) -> None:
+    if not actor.is_enterprise:
+        raise Forbidden(_l("只有企业用户可以办理备案申请"))
+
+
+def load_filing(session: Session, actor: Actor, filing_id: Any, *, editable: bool = False,
+                for_update: bool = False) -> Filing:
+    """Load a filing through the scope; ``editable`` also requires an enterprise user and DRAFT/RETURNED.
+
+    :raises NotFound: missing or out of scope.
+    :raises Forbidden: ``editable`` asked by a non-enterprise user.
+    :raises TransitionNotAllowed: ``editable`` asked while the filing is not DRAFT/RETURNED.
+    """
+    filing = load_scoped(session, Filing, filing_id, actor, for_update=for_update)
+    if editable:
+        _require_enterprise(actor)
+        if filing.status not in FILING_EDITABLE:
+            raise TransitionNotAllowed(NOT_EDITABLE)
+    return filing
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Creating the filing (承诺书 + 学徒制培训类型) and the first two tabs
+# ---------------------------------------------------------------------------------------------------------
+
+
+def create_filing(session: Session, actor: Actor, programme: Any, apprenticeship_type: Any,
+                  commitment_accepted: Any) -> Filing:
+    """申请备案: after the commitment letter (R1) and the type choice (R2, R3), a DRAFT filing.
+
+    :raises Forbidden: not an enterprise user.
+    :raises ValidationFailed: commitment not accepted, type not offered by the programme, or no valid
+        生态链 recognition where one is required.
+    """
+    _require_enterprise(actor)
+    if commitment_accepted is not True:
+        # R1: nothing can be entered before the commitment letter is confirmed.
+        raise FieldInvalid("commitment_accepted", _l("请先阅读并确认承诺书"))
+    if programme not in Programme.codes():
+        raise FieldInvalid("programme", _l("请选择培训项目"), programme)
+    if apprenticeship_type not in TYPES_BY_PROGRAMME[programme]:
+        raise FieldInvalid("apprenticeship_type", _l("该培训项目不提供所选的学徒制培训类型"), apprenticeship_type)
+    enterprise = load_scoped(session, Enterprise, actor.enterprise_id, actor)
+    if requires_recognition(programme, apprenticeship_type) and not has_valid_recognition(
+        session, enterprise.id, enterprise.city_code
+    ):
+        raise FieldInvalid("apprenticeship_type", RECOGNITION_MISSING, apprenticeship_type)
+    filing = Filing(
+        programme=programme,
+        apprenticeship_type=apprenticeship_type,
+        enterprise_id=enterprise.id,
+        city_code=enterprise.city_code,
+        status=FilingStatus.DRAFT,
+        commitment_accepted=True,
+        commitment_accepted_by_id=actor.user_id,
+        commitment_accepted_at=utcnow(),
+        contact_name=enterprise.contact_name,
+        contact_phone=enterprise.contact_phone,
+    )
+    session.add(filing)
+    audit.record(session, actor, "create", filing, to_status=FilingStatus.DRAFT,
+                 diff={"programme": programme, "apprenticeship_type": apprenticeship_type,
+                       "commitment_accepted": True})
+    return filing
+
+
+def save_filing_info(session: Session, actor: Actor, filing_id: Any, data: dict) -> Filing:
+    """备案信息 tab: the contact person and phone of this filing.
+
+    :raises NotFound / Forbidden / TransitionNotAllowed: see ``load_filing``.
+    :raises ValidationFailed: missing contact or invalid phone (R8).
+    """
+    filing = load_filing(session, actor, filing_id, editable=True)
+    clean = Cleaner(data)
+    clean.text("contact_name", _l("联系人"), required=True, max_len=64)
+    clean.phone("contact_phone", _l("联系电话"), required=True)
+    values = clean.finish()
+    filing.contact_name = values["contact_name"]
+    filing.contact_phone = values["contact_phone"]
+    return filing
+
+
+def save_institution(session: Session, actor: Actor, filing_id: Any, data: dict) -> Filing:
+    """培训机构情况 tab: a registry institution, or 其他培训机构 with its name (R5).
+
+    ``data``: ``institution_id`` (an id, or empty / "other" for 其他培训机构) and ``other_institution_name``.
+    :raises ValidationFailed: nothing chosen, unknown institution, or 其他 without a name.
+    """
+    filing = load_filing(session, actor, filing_id, editable=True)
+    clean = Cleaner(data)
+    raw = clean.raw("institution_id")
+    other_name = clean.text("other_institution_name", _l("其他培训机构名称"), max_len=128)
+    if raw in (None, "", "other", "OTHER"):
+        if raw in (None, "") and not other_name:
+            clean.error("institution_id", _l("请选择合作培训机构"))
+        elif not other_name:
+            # R5: 合作培训机构 = 其他培训机构 → 其他培训机构名称 required.
+            clean.error("other_institution_name", _l("合作培训机构选择“其他培训机构”时，其他培训机构名称必填"))
+        institution = None
+    else:
+        institution_id = clean.integer("institution_id", _l("合作培训机构"))
+        institution = session.get(TrainingInstitution, institution_id) if institution_id else None
+        if institution is None or not institution.active:
+            clean.error("institution_id", _l("所选合作培训机构不存在或已停用"), raw)
+    clean.finish()
+    filing.institution_id = institution.id if institution else None
+    filing.other_institution_name = None if institution else other_name
+    return filing
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Child rows: 培训信息, 培训师资信息, 培训人员信息, 培训课程信息
+# ---------------------------------------------------------------------------------------------------------
+
+
+def filing_period(filing: Filing) -> tuple[Optional[date], Optional[date]]:
+    """The span of the filing's normal classes (used by R9)."""
+    classes = [c for c in filing.classes if c.status == ClassStatus.NORMAL]
+    if not classes:
+        return None, None
+    return min(c.start_date for c in classes), max(c.end_date for c in classes)
+
+
+def clean_training_class(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None,
+                         row_count: Optional[int] = None) -> dict:
+    """Validate 培训信息 values (R4, R10); returns the cleaned values or raises ValidationFailed with all errors."""
+    rules = rules_for(filing)
+    clean = Cleaner(data)
+    code = clean.text("occupation_code", _l("职业（工种）"), required=True, max_len=16)
+    if code and not session.scalars(select(Occupation.id).where(Occupation.code == code,
+                                                                 Occupation.active.is_(True))).first():
+        clean.error("occupation_code", _l("职业（工种）编码 %(code)s 不存在，请从列表中选择", code=code), code)
+    level = clean.integer("skill_level", _l("培训等级"), required=True, minimum=1, maximum=5)
+    if level is not None and session.get(SkillLevel, level) is None:
+        clean.error("skill_level", _l("培训等级不存在"), level)
+    if level is not None and rules.min_skill_level is not None and level > rules.min_skill_level:
+        # R10: 企业新型学徒制 trains to 四级/中级工 or above.
+        clean.error("skill_level", _l("企业新型学徒制的培训等级应为四级/中级工及以上"), level)
+    start = clean.day("start_date", _l("培训开始日期"), required=True)
+    end = clean.day("end_date", _l("培训结束日期"), required=True)
+    clean.integer("hours", _l("培训课时"), required=True, minimum=1, maximum=10000)
+    clean.integer("planned_headcount", _l("计划培训人数"), required=True, minimum=1, maximum=100000)
+    reason = clean.text("extension_reason", _l("延长培训期限原因"), max_len=500)
+    if start and end:
+        if end < start:
+            clean.error("end_date", _l("培训结束日期不能早于培训开始日期"), end)
+        elif rules.labour_contract:
+            # R10: training period 1–2 years, up to 3 years with a reason.
+            if end < add_years(start, 1) - timedelta(days=1):
+                clean.error("end_date", _l("企业新型学徒制培训期限不能少于1年"), end)
+            elif end > add_years(start, 3) - timedelta(days=1):
+                clean.error("end_date", _l("企业新型学徒制培训期限最长不超过3年"), end)
+            elif end > add_years(start, 2) - timedelta(days=1) and not reason:
+                clean.error("extension_reason", _l("培训期限超过2年时，请填写延长培训期限原因"))
+    count = row_count if row_count is not None else len([c for c in filing.classes if c.id != pk])
+    if rules.single_class and count >= 1:
+        # R4: 学生学徒制 — exactly one 培训信息 per filing.
+        clean.error("occupation_code", _l("学生学徒制一次备案只允许新增一条培训信息"))
+    return clean.finish()
+
+
+def clean_teacher(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None) -> dict:
+    """Validate 培训师资信息 values (R8; one teacher once per filing)."""
+    clean = Cleaner(data)
+    clean.text("name", _l("姓名"), required=True, max_len=64)
+    info = clean.id_number("id_number")
+    clean.phone("phone", _l("联系电话"), required=True)
+    clean.choice("kind", _l("导师类型"), TeacherKind.codes(), required=True)
+    clean.text("title", _l("职称/技能等级"), max_len=64)
+    clean.text("certificate_no", _l("证书编号"), max_len=64)
+    if info and any(t.id_number == info.number and t.id != pk for t in filing.teachers):
+        clean.error("id_number", _l("该导师已在本备案中，不能重复添加"), info.number)
+    return clean.finish()
+
+
+def clean_trainee(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None,
+                  check_r9: bool = True) -> dict:
+    """Validate 培训人员信息 values (R8, R9, R10); gender and birth date derive from the ID number."""
+    rules = rules_for(filing)
+    clean = Cleaner(data)
+    clean.text("name", _l("姓名"), required=True, max_len=64)
+    info = clean.id_number("id_number")
+    clean.phone("phone", _l("联系电话"), required=True)
+    clean.choice("education", _l("文化程度"), Education.codes(), required=True)
+    contract_label = _l("劳动合同") if rules.labour_contract else _l("学徒培训协议")
+    start = clean.day("contract_start", _l("%(c)s开始日期", c=contract_label), required=rules.labour_contract)
+    end = clean.day("contract_end", _l("%(c)s结束日期", c=contract_label), required=rules.labour_contract)
+    clean.day("hire_date", _l("入职日期"), required=rules.labour_contract)
+    if start and end:
+        if end < start:
+            clean.error("contract_end", _l("%(c)s结束日期不能早于开始日期", c=contract_label), end)
+        elif rules.labour_contract and end < add_years(start, 1) - timedelta(days=1):
+            # R10: 企业新型学徒制 trainees need a labour contract of at least one year.
+            clean.error("contract_end", _l("企业新型学徒制培训人员的劳动合同期限应不少于1年"), end)
+    if info:
+        clean.out["gender"] = info.gender
+        clean.out["birth_date"] = info.birth_date
+        if any(t.id_number == info.number and t.id != pk for t in filing.trainees):
+            # R9: duplicates inside one filing are refused.
+            clean.error("id_number", _l("该人员已在本备案中，不能重复添加"), info.number)
+        elif check_r9 and conflicting_id_numbers(session, filing, [info.number]):
+            clean.error("id_number", R9_CONFLICT, info.number)
+    return clean.finish()
+
+
+def clean_course(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None) -> dict:
+    """Validate 培训课程信息 values (R6; date and venue come after approval, R7)."""
+    if not rules_for(filing).has_courses:
+        raise FieldInvalid("training_class_id", _l("学生学徒制备案没有培训课程信息"))
+    clean = Cleaner(data)
+    class_id = clean.integer("training_class_id", _l("培训班（职业工种）"), required=True)
+    if class_id is not None and class_id not in {c.id for c in filing.classes}:
+        clean.error("training_class_id", _l("请选择本备案的培训信息"), class_id)
+    clean.text("name", _l("课程名称"), required=True, max_len=128)
+    mode = clean.choice("mode", _l("授课方式"), CourseMode.codes(), required=True)
+    clean.integer("hours", _l("课时"), required=True, minimum=1, maximum=1000)
+    teacher_id = clean.integer("teacher_id", _l("授课教师"))
+    if teacher_id is not None and teacher_id not in {t.id for t in filing.teachers if t.active}:
+        clean.error("teacher_id", _l("授课教师须为本备案的培训师资"), teacher_id)
+    if mode == CourseMode.OFFLINE and teacher_id is None and not clean.has_error("teacher_id"):
+        # R6: 线下培训 → 授课教师 required.
+        clean.error("teacher_id", _l("授课方式为线下培训时，授课教师必填"))
+    for key in ("date", "venue_id", "start_time", "end_time"):
+        if data.get(key) not in (None, ""):
+            # R7: course date and venue are configured after approval (备案变更).
+            clean.error(key, _l("培训日期、时间和场地在备案通过后于“备案变更申请”中配置"), data.get(key))
+    return clean.finish()
+
+
+@dataclass(frozen=True)
+class ChildKind:
+    """One kind of child row of a filing: its model, its cleaner and how to find its filing."""
+
+    name: str
+    model: type
+    clean: Callable[..., dict]
+    filing_of: Callable[[Any], Filing]
+
+
+CHILD_KINDS: dict[str, ChildKind] = {
+    "training_class": ChildKind("training_class", TrainingClass, clean_training_class, lambda r: r.filing),
+    "teacher": ChildKind("teacher", Teacher, clean_teacher, lambda r: r.filing),
+    "trainee": ChildKind("trainee", Trainee, clean_trainee, lambda r: r.filing),
+    "course": ChildKind("course", Course, clean_course, lambda r: r.training_class.filing),
+}
+
+
+def _collection(filing: Filing, kind: str, row: Any = None, class_id: Optional[int] = None) -> list:
+    """The relationship list a child row lives in (kept in step with the session, no reloads needed)."""
+    if kind == "course":
+        cls = next(c for c in filing.classes if c.id == (class_id if class_id is not None else row.training_class_id))
+        return cls.courses
+    return getattr(filing, {"training_class": "classes", "teacher": "teachers", "trainee": "trainees"}[kind])
+
+
+def save_child(session: Session, actor: Actor, kind: str, filing_id: Any, data: dict,
+               pk: Optional[Any] = None) -> Any:
+    """Add (``pk`` None) or update one child row of an editable filing after validating it.
+
+    :raises NotFound: the filing or the row is missing or out of scope (or the row belongs to another filing).
+    :raises Forbidden: not an enterprise user.
+    :raises TransitionNotAllowed: the filing is not DRAFT/RETURNED.
+    :raises ValidationFailed: every invalid field, named.
+    """
+    spec = CHILD_KINDS[kind]
+    filing = load_filing(session, actor, filing_id, editable=True)
+    row = None
+    if pk not in (None, ""):
+        row = load_scoped(session, spec.model, pk, actor)
+        if spec.filing_of(row).id != filing.id:
+            raise NotFound()
+    values = spec.clean(session, filing, data, pk=row.id if row else None)
+    class_id = values.pop("training_class_id", None)
+    if row is None:
+        row = spec.model()
+        _collection(filing, kind, class_id=class_id).append(row)
+    elif kind == "course" and class_id != row.training_class_id:
+        _collection(filing, kind, row).remove(row)
+        _collection(filing, kind, class_id=class_id).append(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    session.flush()
+    return row
+
+
+def delete_child(session: Session, actor: Actor, kind: str, pk: Any) -> None:
+    """Delete one child row of an editable filing (courses of a deleted class go with it).
+
+    :raises NotFound / Forbidden / TransitionNotAllowed: as ``save_child``.
+    :raises ValidationFailed: a teacher still teaches a course.
+    """
+    spec = CHILD_KINDS[kind]
+    row = load_scoped(session, spec.model, pk, actor)
+    filing = load_filing(session, actor, spec.filing_of(row).id, editable=True)
+    if kind == "teacher":
+        used = session.scalars(select(Course.name).where(Course.teacher_id == row.id)).first()
+        if used:
+            raise FieldInvalid("teacher_id", _l("该导师仍是课程“%(course)s”的授课教师，请先修改课程", course=used))
+    _collection(filing, kind, row).remove(row)
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# R9: one active filing per person, province-wide
+# ---------------------------------------------------------------------------------------------------------
+
+
+def conflicting_id_numbers(session: Session, filing: Filing, id_numbers: list[str]) -> set[str]:
+    """ID numbers already active in another SUBMITTED/APPROVED filing whose period overlaps this one (R9).
+
+    Active = not lost, class not cancelled. Without class dates the period is unknown and only the submit
+    check (which requires a class) decides. The other filing is never named: it may be another enterprise's.
+    """
+    start, end = filing_period(filing)
+    if not id_numbers or start is None:
+        return set()
+    stmt = (
+        select(Trainee.id_number)
+        .join(Filing, Filing.id == Trainee.filing_id)
+        .join(TrainingClass, and_(TrainingClass.filing_id == Filing.id, TrainingClass.status == ClassStatus.NORMAL))
+        .where(
+            Trainee.id_number.in_(id_numbers),
+            Trainee.status == TraineeStatus.ACTIVE,
+            Filing.id != filing.id,
+            Filing.status.in_((FilingStatus.SUBMITTED, FilingStatus.APPROVED)),
+            TrainingClass.start_date <= end,
+            TrainingClass.end_date >= start,
+        )
+    )
+    return set(session.scalars(stmt))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 上传材料 (R11)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def sniff_media_type(file_name: str, content: bytes) -> Optional[str]:
+    """The media type the bytes really are, if it is one we accept and matches the file extension."""
+    ext = os.path.splitext(file_name)[1].lower().lstrip(".")
+    if ext not in ALLOWED_UPLOADS:
+        return None
+    if ext == "pdf" and content.startswith(b"%PDF-"):
+        return ALLOWED_UPLOADS[ext]
+    if ext in ("jpg", "jpeg") and content.startswith(b"\xff\xd8\xff"):
+        return ALLOWED_UPLOADS[ext]
+    if ext == "png" and content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ALLOWED_UPLOADS[ext]
+    if ext in ("docx", "xlsx") and content.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(content)).namelist())
+        except zipfile.BadZipFile:
+            return None
+        marker = "word/document.xml" if ext == "docx" else "xl/workbook.xml"
+        return ALLOWED_UPLOADS[ext] if marker in names else None
+    return None
+
+
+def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, file_name: str,
+                   content: bytes) -> Attachment:
+    """Store an uploaded material of an editable filing: type sniffed, size limited, sha256 kept (R11).
+
+    :raises ValidationFailed: unknown kind, empty or oversized file, or content that is not the type it claims.
+    """
+    filing = load_filing(session, actor, filing_id, editable=True)
+    if kind not in AK.codes():
+        raise FieldInvalid("kind", _l("请选择材料类型"), kind)
+    name = os.path.basename((file_name or "").replace("\\", "/")).strip()[:255]
+    if not name:
+        raise FieldInvalid("file", _l("请选择要上传的文件"))
+    limit = current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    if not content:
+        raise FieldInvalid("file", _l("文件“%(name)s”是空文件", name=name))
+    if len(content) > limit:
+        raise FieldInvalid("file", _l("文件“%(name)s”超过大小上限 %(mb)d MB", name=name, mb=limit // (1024 * 1024)))
+    media_type = sniff_media_type(name, content)
+    if media_type is None:
+        raise FieldInvalid("file", _l("文件“%(name)s”不是有效的 PDF、JPG、PNG、DOCX 或 XLSX 文件（按文件内容识别）",
+                                      name=name))
+    row = Attachment(filing_id=filing.id, kind=kind, file_name=name, media_type=media_type, size=len(content),
+                     sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by_id=actor.user_id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def delete_attachment(session: Session, actor: Actor, attachment_id: Any) -> None:
+    """Delete a material of an editable filing.
+
+    :raises NotFound / Forbidden / TransitionNotAllowed: as ``load_filing``.
+    """
+    row = load_scoped(session, Attachment, attachment_id, actor)
+    if row.filing_id is None:
+        raise NotFound()
+    load_filing(session, actor, row.filing_id, editable=True)
+    session.delete(row)
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 提交审核: the checklist (R11) and the enterprise's transitions
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChecklistItem:
+    code: str
+    label: str
+    ok: bool
+    message: str = ""
+    tab: str = "info"
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "label": self.label, "ok": self.ok, "message": self.message, "tab": self.tab}
+
+
+@dataclass
+class Checklist:
+    items: list[ChecklistItem] = field(default_factory=list)
+    missing_attachment_kinds: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return all(item.ok for item in self.items)
+
+    def add(self, code: str, label: Any, problems: list, tab: str) -> None:
+        self.items.append(ChecklistItem(code, str(label), not problems, "；".join(str(p) for p in problems), tab))
+
+    def as_dict(self) -> dict:
+        return {"ready": self.ready, "items": [i.as_dict() for i in self.items],
+                "missing_attachment_kinds": self.missing_attachment_kinds}
+
+
+def _revalidate(session: Session, filing: Filing, kind: str, row: Any, data: dict, **kw) -> list[str]:
+    try:
+        CHILD_KINDS[kind].clean(session, filing, data, pk=row.id, **kw)
+    except ValidationFailed as exc:
+        return [str(e.message) for e in exc.errors]
+    return []
+
+
+def build_checklist(session: Session, filing: Filing) -> Checklist:
+    """Everything 提交审核 requires, item by item, so the page and the API can list *all* problems at once."""
+    rules = rules_for(filing)
+    result = Checklist()
+
+    problems = []
+    if requires_recognition(filing.programme, filing.apprenticeship_type) and not has_valid_recognition(
+        session, filing.enterprise_id, filing.city_code
+    ):
+        problems.append(RECOGNITION_MISSING)  # R3 is re-checked at submission
+    if not filing.contact_name or not filing.contact_phone:
+        problems.append(_l("请填写备案联系人和联系电话"))
+    result.add("info", _l("备案信息"), problems, "info")
+
+    problems = []
+    if filing.institution_id is None and not filing.other_institution_name:
+        problems.append(_l("请选择合作培训机构（或填写其他培训机构名称）"))
+    result.add("institution", _l("培训机构情况"), problems, "institution")
+
+    problems = []
+    classes = [c for c in filing.classes if c.status == ClassStatus.NORMAL]
+    if not classes:
+        problems.append(_l("请至少填写一条培训信息"))
+    if rules.single_class and len(classes) > 1:
+        problems.append(_l("学生学徒制一次备案只允许一条培训信息"))
+    for c in classes:
+        data = {"occupation_code": c.occupation_code, "skill_level": c.skill_level, "start_date": c.start_date,
+                "end_date": c.end_date, "hours": c.hours, "planned_headcount": c.planned_headcount,
+                "extension_reason": c.extension_reason}
+        problems += _revalidate(session, filing, "training_class", c, data, row_count=0)
+    result.add("training_class", _l("培训信息"), problems, "classes")
+
+    problems = []
+    if not [t for t in filing.teachers if t.active]:
+        problems.append(_l("请至少填写一名培训师资"))
+    result.add("teacher", _l("培训师资信息"), problems, "teachers")
+
+    problems = []
+    trainees = [t for t in filing.trainees if t.status == TraineeStatus.ACTIVE]
+    if not trainees:
+        problems.append(_l("请至少填写一名培训人员"))
+    planned = sum(c.planned_headcount for c in classes)
+    if classes and len(trainees) > planned:
+        problems.append(_l("培训人员 %(n)d 人，超过计划培训人数 %(p)d 人", n=len(trainees), p=planned))
+    for t in trainees:
+        data = {"name": t.name, "id_number": t.id_number, "phone": t.phone, "education": t.education,
+                "contract_start": t.contract_start, "contract_end": t.contract_end, "hire_date": t.hire_date}
+        problems += [f"{t.name}：{p}" for p in _revalidate(session, filing, "trainee", t, data, check_r9=False)]
+    conflicts = conflicting_id_numbers(session, filing, [t.id_number for t in trainees])
+    for t in trainees:
+        if t.id_number in conflicts:
+            problems.append(f"{t.name}：{R9_CONFLICT}")
+    result.add("trainee", _l("培训人员信息"), problems, "trainees")
+
+    if rules.has_courses:
+        problems = []
+        courses = [c for cls in classes for c in cls.courses]
+        if not courses:
+            problems.append(_l("请至少新增一门培训课程"))
+        for course in courses:
+            if course.mode == CourseMode.OFFLINE and course.teacher_id is None:
+                problems.append(_l("课程“%(name)s”为线下培训，须指定授课教师", name=course.name))
+        result.add("course", _l("培训课程信息"), problems, "courses")
+
+    present = {a.kind for a in filing.attachments}
+    missing = [kind for kind in rules.required_attachments if kind not in present]
+    result.missing_attachment_kinds = missing
+    result.add("attachment", _l("上传材料"),
+               [_l("缺少材料：%(kind)s", kind=AK.label(kind)) for kind in missing], "attachments")
+    return result
+
+
+def checklist(session: Session, actor: Actor, filing_id: Any) -> Checklist:
+    """The submit checklist of a filing in scope (shown on the 提交审核 page and at GET …/checklist)."""
+    return build_checklist(session, load_scoped(session, Filing, filing_id, actor))
+
+
+def submit(session: Session, actor: Actor, filing_id: Any) -> Filing:
+    """提交审核: DRAFT/RETURNED → SUBMITTED once every checklist item is satisfied (R11, R3, R9).
+
+    :raises Forbidden: not an enterprise user.
+    :raises TransitionNotAllowed: not DRAFT/RETURNED.
+    :raises ValidationFailed: the checklist has problems (each item listed).
+    """
+    _require_enterprise(actor)
+    filing = load_scoped(session, Filing, filing_id, actor)
+    target = check(FILING_TRANSITIONS, filing.status, "submit")
+    result = build_checklist(session, filing)
+    if not result.ready:
+        errors = [FieldError(item.code, f"{item.label}：{item.message}") for item in result.items if not item.ok]
+        raise ValidationFailed(errors, _l("还有 %(n)d 项未完成，不能提交审核", n=len(errors)))
+    before = filing.status
+    filing.status = target
+    filing.submitted_at = utcnow()
+    audit.record(session, actor, "submit", filing, from_status=before, to_status=target)
+    return filing
+
+
+def withdraw(session: Session, actor: Actor, filing_id: Any) -> Filing:
+    """撤回: SUBMITTED → DRAFT by the enterprise, before the reviewer decides.
+
+    :raises Forbidden: not an enterprise user.
+    :raises TransitionNotAllowed: not SUBMITTED (e.g. already decided).
+    """
+    _require_enterprise(actor)
+    filing = load_scoped(session, Filing, filing_id, actor)
+    target = check(FILING_TRANSITIONS, filing.status, "withdraw")
+    before = filing.status
+    filing.status = target
+    audit.record(session, actor, "withdraw", filing, from_status=before, to_status=target)
+    return filing
+
+
+def delete_filing(session: Session, actor: Actor, filing_id: Any) -> None:
+    """删除: a DRAFT/RETURNED filing and its rows are removed; the audit trail stays.
+
+    :raises Forbidden: not an enterprise user.
+    :raises TransitionNotAllowed: not DRAFT/RETURNED.
+    """
+    _require_enterprise(actor)
+    filing = load_scoped(session, Filing, filing_id, actor)
+    check(FILING_TRANSITIONS, filing.status, "delete")
+    audit.record(session, actor, "delete", filing, from_status=filing.status, to_status=None,
+                 diff={"programme": filing.programme, "apprenticeship_type": filing.apprenticeship_type})
+    session.delete(filing)
+    session.flush()
+
+
+def count_rows(session: Session, filing: Filing) -> dict[str, int]:
+    """Row counts per tab (tab badges)."""
+    return {
+        "classes": len(filing.classes),
+        "teachers": len(filing.teachers),
+        "trainees": len(filing.trainees),
+        "courses": session.scalar(select(func.count()).select_from(Course).join(TrainingClass)
+                                  .where(TrainingClass.filing_id == filing.id)) or 0,
+        "attachments": len(filing.attachments),
+    }
