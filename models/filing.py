@@ -254,3 +254,12 @@ class Attachment(Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     filing: Mapped[Optional[Filing]] = relationship(back_populates="attachments")
+
+
+class FilingNumberCounter(Model):
+    """Last filing number issued per city and year (R13); incremented atomically on approval."""
+
+    __tablename__ = "filing_number_counter"
+    city_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -23,7 +23,17 @@ from actions.errors import NotFound
 from models.audit import AuditEvent
 from models.enterprise import EcosystemRecognition, Enterprise, Venue
 from models.enums import FilingStatus, RoleName
-from models.filing import Attachment, Attendance, ChangeRequest, Course, Filing, Teacher, Trainee, TrainingClass
+from models.filing import (
+    Attachment,
+    Attendance,
+    ChangeRequest,
+    Course,
+    Filing,
+    FilingNumberCounter,
+    Teacher,
+    Trainee,
+    TrainingClass,
+)
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.security import AppUser
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
@@ -170,6 +180,8 @@ def scope_condition(model: type, actor: Actor):
         if actor.is_reviewer:
             return AuditEvent.city_code == actor.city_code
         return false()
+    if model is FilingNumberCounter:
+        return true() if actor.is_admin else false()
     if model is AppUser:
         return true() if actor.is_admin else AppUser.id == actor.user_id
     raise LookupError(f"no scope defined for {model.__name__}")  # a new model must be scoped here first
