@@ -66,10 +66,12 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         _exempt_api_from_csrf(app)
 
     from seed.commands import register_commands
+    from views.errors import register_error_pages
     from views.filters import register_template_filters
 
     register_commands(app)
     register_template_filters(app)
+    register_error_pages(app)
 
     @app.after_request
     def _security_headers(response):

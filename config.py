@@ -64,7 +64,7 @@ class Config:
 
     AUTH_TYPE = AUTH_DB
     AUTH_ROLE_ADMIN = "省级管理员"
-    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_ROLE_PUBLIC = "匿名访客"
     AUTH_USER_REGISTRATION = False
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 5 minute")

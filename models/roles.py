@@ -16,7 +16,7 @@ FILING_ENTITIES = (
 )
 SELF_SERVICE = r"^(ResetMyPasswordView|UserInfoEditView)$"
 SECURITY_VIEWS = (
-    r"^(AppUserDBModelView|RoleModelView|UserStatsChartView|ResetPasswordView|PermissionModelView"
+    r"^(AppUserDBModelView|AppRoleModelView|RoleModelView|UserStatsChartView|ResetPasswordView|PermissionModelView"
     r"|ViewMenuModelView|PermissionViewModelView|UserGroupModelView)$"
 )
 

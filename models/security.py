@@ -6,13 +6,14 @@ from typing import Optional
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import User
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.enterprise import Enterprise
 from models.lookups import City
+from views.formatting import plain_formatters
 
 
 class AppUser(User):
@@ -53,6 +54,19 @@ class AppUserDBModelView(UserDBModelView):
     add_columns = UserDBModelView.add_columns[:-2] + ["enterprise", "city", "password", "conf_password"]
     add_columns = [c for c in add_columns if c != "groups"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "enterprise", "city"]
+    formatters_columns = plain_formatters(list_columns, ["enterprise", "city", "active", "last_login", "login_count",
+                                                         "fail_login_count", "email"])
+
+
+class AppRoleModelView(RoleModelView):
+    """角色列表, read-only: the permissions of the three roles are the matrix in models/roles.py."""
+
+    list_title = show_title = _l("角色列表")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = show_columns = ["name"]
+    search_columns = ["name"]
+    label_columns = {"name": _l("角色名称")}
+    description_columns = {"name": _l("角色的权限由系统角色矩阵统一定义，不在此修改")}
 
 
 class AppSecurityManager(SecurityManager):
@@ -60,3 +74,4 @@ class AppSecurityManager(SecurityManager):
 
     user_model = AppUser
     userdbmodelview = AppUserDBModelView
+    rolemodelview = AppRoleModelView

@@ -86,7 +86,7 @@ def filing(enterprise_id: int, programme: str = "ENTERPRISE", apprenticeship_typ
 
 def complete_filing(enterprise_id: int, programme: str = "ENTERPRISE", apprenticeship_type: str = "NEW_APPRENTICE",
                     status: str = "DRAFT", trainees: int = 2, start: date = date(2027, 3, 1),
-                    end: date = date(2028, 2, 28), id_numbers: list[str] | None = None, **kw):
+                    end: date = date(2028, 2, 29), id_numbers: list[str] | None = None, **kw):
     """A filing whose every tab is complete (ready to submit), with ``trainees`` trainees."""
     from models.enums import AttachmentKind
     from models.filing import Attachment, Course, Teacher, Trainee, TrainingClass

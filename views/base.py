@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 
 from actions.errors import DomainError, FieldError, NotFound, ValidationFailed
 from models.scope import ScopeFilter, current_actor, load_scoped
+from views.formatting import plain_formatters
 from views.glue import error_response, translate_exception
 
 READ_WRITE_PERMISSIONS = {
@@ -71,6 +72,8 @@ class ScopedModelView(ModelView):
     def __init__(self, **kwargs: Any):
         pk_name = self.datamodel.get_pk_name()
         self.base_filters = [[pk_name, ScopeFilter, None]] + list(type(self).base_filters or [])
+        self.formatters_columns = plain_formatters(self.list_columns, self.show_columns,
+                                                   existing=type(self).formatters_columns)
         super().__init__(**kwargs)
 
     # -- scope ---------------------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""Chinese error pages for the screens and DESIGN §10 JSON bodies for the API (400/403/404/405/413/500, CSRF)."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_l("请求有误"), _l("提交的数据不完整或格式不正确，请返回后重试。")),
+    403: (_l("无权访问"), _l("您没有访问该功能的权限。如需开通，请联系管理员。")),
+    404: (_l("记录不存在或无权访问"), _l("您要找的页面或记录不存在，或不在您的数据范围内。")),
+    405: (_l("操作方式不被允许"), _l("该地址不支持这种操作方式，请从页面上的按钮进入。")),
+    413: (_l("文件过大"), _l("上传的文件超过大小上限，请压缩或拆分后重新上传。")),
+    500: (_l("系统繁忙"), _l("系统处理时出现错误，已记录。请稍后重试，如仍有问题请联系管理员。")),
+}
+CSRF_MESSAGE = _l("页面已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _render(code: int, title, message):
+    if _wants_json():
+        response = jsonify({"message": str(message), "errors": []})
+        response.status_code = code
+        return response
+    if not hasattr(current_app, "appbuilder"):
+        return str(message), code
+    if not hasattr(g, "user"):  # errors raised before FAB's before_request (e.g. CSRF) still get the layout
+        g.user = current_user
+    return render_template("error.html", appbuilder=current_app.appbuilder, code=code, title=title,
+                           message=message), code
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return _render(400, MESSAGES[400][0], CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code not in MESSAGES:
+            return error
+        title, message = MESSAGES[error.code]
+        return _render(error.code, title, message)
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        title, message = MESSAGES[500]
+        return _render(500, title, message)
