@@ -269,6 +269,7 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\uff0d]")  # hyphen/en/em dashes, min
 # R8: mainland mobile, optionally with the country code +86 / 86 / 0086.
 _MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9][0-9]{9})")
 # R8: landline. Area codes form a prefix code: 010 and 02X have three digits, all others (03XX-09XX) four.
+_LANDLINE_COMPACT = re.compile(r"(010|02[0-9]|0[3-9][0-9]{2})([0-9]{7,8})")
 _LANDLINE = re.compile(r"(010|02[0-9]|0[3-9][0-9]{2})-?([0-9]{7,8})(?:(?:-|转|#)([0-9]{1,6}))?")
 
 
@@ -290,6 +291,11 @@ def validate_phone(value: Any, field: str = "phone") -> str:
     mobile = _MOBILE.fullmatch(compact)
     if mobile:
         return mobile.group(1)
+    # Digits grouped by blanks, e.g. "020 1234 5678": area codes form a prefix code, so the split is unique.
+    # A hyphen, however, says where the area code ends and is respected below ("075-12345678" is refused).
+    grouped = _LANDLINE_COMPACT.fullmatch(re.sub(r"[()]", "", compact)) if "-" not in text else None
+    if grouped:
+        return f"{grouped.group(1)}-{grouped.group(2)}"
 
     # Landline: "(020)1234..." -> "020-1234...", blanks and dash runs -> one hyphen.
     landline_text = re.sub(r"^\(\s*(0[0-9]{2,3})\s*\)\s*", r"\1-", text)

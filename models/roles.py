@@ -52,6 +52,7 @@ FAB_ROLES: dict[str, list[list[str]]] = {
         [_any(LOOKUPS + "|Enterprise|EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES + "|AuditEvent|Statistics"), r"^can_read$"],
         [SECURITY_VIEWS, r"^can_"],
+        [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],
         [ADMIN_MENUS, r"^menu_access$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],

@@ -157,3 +157,50 @@ def test_english_is_selectable(client):
     assert "Cities" in html or "City" in html
     client.get("/lang/zh")
     assert "地市" in client.get("/cityview/list/").get_data(as_text=True)
+
+
+def test_openapi_and_swagger(client, api):
+    spec = api("admin").get("/api/v1/_openapi")
+    assert spec.status_code == 200
+    paths = spec.get_json()["paths"]
+    for resource in ("city", "occupation", "skill_level", "training_institution", "subsidy_standard",
+                     "workday_override", "enterprise", "ecosystem_recognition"):
+        assert f"/api/v1/{resource}/" in paths, resource
+    login(client, "admin")
+    assert client.get("/swagger/v1").status_code == 200
+
+
+def test_api_errors_are_json_and_chinese(api):
+    admin = api("admin")
+    missing = admin.get("/api/v1/city/9999")
+    assert missing.status_code == 404 and missing.get_json()["message"] == "记录不存在或无权访问"
+    bad = admin.post("/api/v1/city/", json={"code": "9901", "name": "外省"})
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"][0]["field"] == "code" and "44" in bad.get_json()["message"]
+    incomplete = admin.post("/api/v1/enterprise/", json={"name": "缺代码"})
+    assert incomplete.status_code == 422
+    assert {e["field"] for e in incomplete.get_json()["errors"]} >= {"uscc"}
+
+
+def test_admin_creates_enterprise_with_checked_uscc(client, api):
+    from actions.validators import complete_uscc
+
+    admin = api("admin")
+    bad = admin.post("/api/v1/enterprise/", json={"uscc": "91440101MA5DEM0A19", "name": "错码公司",
+                                                  "city_code": "4401"})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "uscc"
+    good = admin.post("/api/v1/enterprise/", json={"uscc": complete_uscc("N2440101MA5DEM0C3").lower(),
+                                                   "name": "新公司", "city_code": "4401",
+                                                   "contact_phone": "020 1234 5678"})
+    assert good.status_code == 201, good.get_data(as_text=True)
+    row = admin.get(f"/api/v1/enterprise/{good.get_json()['id']}").get_json()["result"]
+    assert row["uscc"].startswith("N2") and row["contact_phone"] == "020-12345678"
+
+
+def test_error_pages_are_chinese(client):
+    login(client, "ent_gz")
+    page = client.get("/cityview/add")
+    html = page.get_data(as_text=True)
+    assert page.status_code in (302, 403) or "无权访问" in html
+    missing = client.get("/enterpriseview/show/999999")
+    assert missing.status_code == 404 and "记录不存在或无权访问" in missing.get_data(as_text=True)
