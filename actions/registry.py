@@ -52,6 +52,15 @@ def _normalise_strings(item: Any, *names: str) -> None:
         setattr(item, name, normalize_text(getattr(item, name)))
 
 
+def _collect(errors: list[FieldError], check, value: Any, field: str) -> Any:
+    """Run a validator; keep its normalised result, or record its errors and keep the raw value."""
+    try:
+        return check(value, field)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+        return value
+
+
 def save_lookup(session: Session, actor: Actor, item: Any, is_new: bool) -> None:
     """Create or update a lookup-table row (地市, 职业工种, 技能等级, 培训机构, 补贴标准, 工作日历).
 
@@ -73,18 +82,9 @@ def save_lookup(session: Session, actor: Actor, item: Any, is_new: bool) -> None
             errors.append(FieldError("level", _l("技能等级只能是1至5级"), item.level))
     elif isinstance(item, TrainingInstitution):
         _normalise_strings(item, "name", "address", "contact_name")
-        if item.uscc:
-            try:
-                item.uscc = validate_uscc(item.uscc, "uscc")
-            except ValidationFailed as exc:
-                errors.extend(exc.errors)
-        else:
-            item.uscc = None
+        item.uscc = _collect(errors, validate_uscc, item.uscc, "uscc") if item.uscc else None
         if item.contact_phone:
-            try:
-                item.contact_phone = validate_phone(item.contact_phone, "contact_phone")
-            except ValidationFailed as exc:
-                errors.extend(exc.errors)
+            item.contact_phone = _collect(errors, validate_phone, item.contact_phone, "contact_phone")
     elif isinstance(item, SubsidyStandard):
         if item.programme not in Programme.codes():
             errors.append(FieldError("programme", _l("请选择培训项目"), item.programme))
@@ -125,17 +125,11 @@ def save_enterprise(session: Session, actor: Actor, item: Enterprise, is_new: bo
     _normalise_strings(
         item, "name", "address", "legal_representative", "contact_name", "bank_name", "bank_account_name"
     )
-    try:
-        item.uscc = validate_uscc(item.uscc, "uscc")
-    except ValidationFailed as exc:
-        errors.extend(exc.errors)
+    item.uscc = _collect(errors, validate_uscc, item.uscc, "uscc")
     if not item.name:
         errors.append(FieldError("name", _l("请填写单位名称")))
     if item.contact_phone:
-        try:
-            item.contact_phone = validate_phone(item.contact_phone, "contact_phone")
-        except ValidationFailed as exc:
-            errors.extend(exc.errors)
+        item.contact_phone = _collect(errors, validate_phone, item.contact_phone, "contact_phone")
     if item.bank_account_no:
         item.bank_account_no = re.sub(r"[\s-]", "", normalize_text(item.bank_account_no) or "")
         if not re.fullmatch(r"\d{6,32}", item.bank_account_no):

@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from actions.errors import DomainError, FieldError, NotFound, ValidationFailed
 from models.scope import ScopeFilter, current_actor, load_scoped
 from views.formatting import plain_formatters
-from views.glue import error_response, translate_exception
+from views.glue import attempt, error_response, flash_error
 
 READ_WRITE_PERMISSIONS = {
     "list": "read",
@@ -95,17 +95,11 @@ class ScopedModelView(ModelView):
 
     # -- writes through actions ---------------------------------------------------------------------------
     def _save(self, form: Any, item: Any, is_new: bool) -> bool:
-        session = self.datamodel.session
-        try:
-            if self.save_action is None:
-                raise DomainError(_l("该数据不允许在此修改"))
-            type(self).save_action(session, current_actor(), item, is_new)
-            session.commit()
-        except Exception as exc:  # noqa: BLE001
-            session.rollback()
-            error = translate_exception(exc)
-            if error is None:
-                raise
+        if self.save_action is None:
+            _attach_errors(form, DomainError(_l("该数据不允许在此修改")))
+            return False
+        error, _ = attempt(type(self).save_action, current_actor(), item, is_new)
+        if error is not None:
             _attach_errors(form, error)
             return False
         return True
@@ -160,20 +154,14 @@ class ScopedModelView(ModelView):
         item = self.datamodel.get(pk, self._base_filters)
         if not item:
             abort(404)
-        session = self.datamodel.session
-        try:
-            if self.delete_action is None:
-                raise DomainError(_l("该数据不允许删除"))
-            type(self).delete_action(session, current_actor(), item)
-            session.commit()
-        except Exception as exc:  # noqa: BLE001
-            session.rollback()
-            error = translate_exception(exc)
-            if error is None:
-                raise
-            flash(str(error.message), "danger")
+        if self.delete_action is None:
+            flash(str(_l("该数据不允许删除")), "danger")
         else:
-            flash(str(self.delete_row_message), "success")
+            error, _ = attempt(type(self).delete_action, current_actor(), item)
+            if error is not None:
+                flash_error(error)
+            else:
+                flash(str(self.delete_row_message), "success")
         self.update_redirect()
 
 
@@ -223,15 +211,8 @@ class ScopedModelRestApi(ModelRestApi):
         return self.response(404, message=str(NotFound().message))
 
     def _write(self, fn: Callable[[], Any], status: int, dump: Callable[[], dict]):
-        session = self.datamodel.session
-        try:
-            fn()
-            session.commit()
-        except Exception as exc:  # noqa: BLE001
-            session.rollback()
-            error = translate_exception(exc)
-            if error is None:
-                raise
+        error, _ = attempt(lambda session: fn())
+        if error is not None:
             return error_response(error)
         return self.response(status, **dump())
 

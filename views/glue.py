@@ -39,20 +39,37 @@ def translate_exception(exc: Exception) -> DomainError | None:
     return None
 
 
-def run_action(fn: Callable[..., Any], *args: Any, success: Any = None, **kwargs: Any) -> tuple[bool, Any]:
-    """Call ``fn(session, *args, **kwargs)``, commit once; flash ``success`` or the error."""
+def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[DomainError | None, Any]:
+    """Call ``fn(session, *args, **kwargs)`` and commit once; on failure roll back and return the domain error.
+
+    Unknown exceptions are re-raised (after the rollback): they are bugs, not user errors.
+    """
     session = _session()
     try:
         result = fn(session, *args, **kwargs)
         session.commit()
-    except Exception as exc:  # noqa: BLE001 - every failure rolls back; unknown ones are re-raised
+    except Exception as exc:  # noqa: BLE001 - every failure rolls back
         session.rollback()
         error = translate_exception(exc)
         if error is None:
             raise
-        flash(str(error.message), "danger")
-        for item in error.errors[1:] if len(error.errors) > 1 else []:
+        return error, None
+    return None, result
+
+
+def flash_error(error: DomainError) -> None:
+    """Flash the error's message and, when it has several, each field's message."""
+    flash(str(error.message), "danger")
+    if len(error.errors) > 1:
+        for item in error.errors:
             flash(str(item.message), "danger")
+
+
+def run_action(fn: Callable[..., Any], *args: Any, success: Any = None, **kwargs: Any) -> tuple[bool, Any]:
+    """Call ``fn(session, *args, **kwargs)``, commit once; flash ``success`` or the error."""
+    error, result = attempt(fn, *args, **kwargs)
+    if error is not None:
+        flash_error(error)
         return False, error
     if success:
         flash(str(success), "success")
@@ -69,17 +86,9 @@ def error_response(error: DomainError):
 def api_call(fn: Callable[..., Any], *args: Any, status: int = 200, render: Callable[[Any], dict] | None = None,
              **kwargs: Any):
     """Call ``fn(session, *args, **kwargs)`` for an API endpoint, commit once, answer JSON."""
-    session = _session()
-    try:
-        result = fn(session, *args, **kwargs)
-        session.commit()
-    except Exception as exc:  # noqa: BLE001
-        session.rollback()
-        error = translate_exception(exc)
-        if error is None:
-            raise
+    error, result = attempt(fn, *args, **kwargs)
+    if error is not None:
         return error_response(error)
-    body = render(result) if render else {"message": "OK"}
-    response = jsonify(body)
+    response = jsonify(render(result) if render else {"message": "OK"})
     response.status_code = status
     return response
