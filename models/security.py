@@ -75,3 +75,10 @@ class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserDBModelView
     rolemodelview = AppRoleModelView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        from views.datamodel import EagerInterface
+
+        # The account list shows roles, enterprise and city: load them with the page, not per row.
+        self.userdbmodelview.datamodel = EagerInterface(AppUser, eager=("roles", "enterprise", "city"))
