@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import g, url_for
+from werkzeug.routing import BuildError
 from flask_appbuilder import IndexView, expose
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from models.base import db
 from models.enterprise import EcosystemRecognition, Enterprise
-from models.enums import FilingStatus
+from models.enums import FilingStatus, Programme
 from models.filing import ChangeRequest, Filing, Trainee
 from models.scope import current_actor, scope_condition
 from models.subsidy import SubsidyClaim
@@ -20,11 +21,11 @@ def _count(model, *conditions) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def _link(endpoint: str) -> str | None:
-    """URL of a screen if it exists and the user may open it; None keeps the item out (no dead links)."""
+def _link(endpoint: str, **values) -> str | None:
+    """URL of a screen if it is registered; None keeps the item out (no dead links)."""
     try:
-        return url_for(endpoint)
-    except Exception:  # noqa: BLE001 - the screen is not registered (yet)
+        return url_for(endpoint, **values)
+    except BuildError:
         return None
 
 
@@ -58,30 +59,52 @@ class HomeView(IndexView):
                                     tree=tree, actor=actor)
 
     def _services(self, actor):
-        """The manual's 事项办理 tree, limited to the user's role; each item lists its working screens."""
+        """The manual's 事项办理 tree (技能培训 / 职业补贴 …), limited to the user's role and to screens that exist."""
         sm = self.appbuilder.sm
-        groups = []
 
         def item(title, links):
             links = [(label, url) for label, url, perm in links
                      if url is not None and sm.has_access(perm[0], perm[1])]
             return {"title": title, "links": links} if links else None
 
-        if actor.is_reviewer or actor.is_admin:
-            items = [
+        def group(title, items):
+            items = [i for i in items if i]
+            return {"title": title, "items": items} if items else None
+
+        groups = []
+        if actor.is_enterprise:
+            for programme, label, query_endpoint in (
+                (Programme.ECOSYSTEM, _l("产教评技能生态链企业新型学徒制培训"), "EcosystemTraineeQueryView.list"),
+                (Programme.ENTERPRISE, _l("企业新型学徒制培训"), "EnterpriseTraineeQueryView.list"),
+            ):
+                groups.append(group(_l("技能培训 · %(p)s", p=label), [
+                    item(_l("%(p)s备案申请", p=label), [
+                        (_l("立即办理"), _link("FilingView.apply", programme=programme), ("can_write", "Filing")),
+                        (_l("办理结果"), _link("FilingView.results", programme=programme), ("can_read", "Filing")),
+                    ]),
+                    item(_l("单位培训人员查询"), [
+                        (_l("立即办理"), _link(query_endpoint), ("can_read", "Trainee")),
+                    ]),
+                ]))
+        if actor.is_reviewer:
+            groups.append(group(_l("审核管理"), [
+                item(_l("备案审核"), [(_l("立即办理"), _link("ReviewFilingView.list"), ("can_review", "Filing"))]),
                 item(_l("生态链企业认定维护"), [
                     (_l("立即办理"), _link("RecognitionView.list"), ("can_read", "EcosystemRecognition")),
                 ]),
-            ]
-            if actor.is_admin:
-                items += [
-                    item(_l("单位信息"), [(_l("立即办理"), _link("EnterpriseView.list"), ("can_read", "Enterprise"))]),
-                    item(_l("地市"), [(_l("立即办理"), _link("CityView.list"), ("can_read", "City"))]),
-                    item(_l("职业工种"), [(_l("立即办理"), _link("OccupationView.list"), ("can_read", "Occupation"))]),
-                    item(_l("补贴标准"), [(_l("立即办理"), _link("SubsidyStandardView.list"),
-                                         ("can_read", "SubsidyStandard"))]),
-                    item(_l("工作日历"), [(_l("立即办理"), _link("WorkdayOverrideView.list"),
-                                         ("can_read", "WorkdayOverride"))]),
-                ]
-            groups.append({"title": _l("审核与基础数据"), "items": [i for i in items if i]})
-        return [grp for grp in groups if grp["items"]]
+            ]))
+        if actor.is_admin:
+            groups.append(group(_l("基础数据与查询"), [
+                item(_l("备案查询"), [(_l("立即办理"), _link("ReviewFilingView.list"), ("can_read", "Filing"))]),
+                item(_l("生态链企业认定维护"), [
+                    (_l("立即办理"), _link("RecognitionView.list"), ("can_read", "EcosystemRecognition")),
+                ]),
+                item(_l("单位信息"), [(_l("立即办理"), _link("EnterpriseView.list"), ("can_read", "Enterprise"))]),
+                item(_l("地市"), [(_l("立即办理"), _link("CityView.list"), ("can_read", "City"))]),
+                item(_l("职业工种"), [(_l("立即办理"), _link("OccupationView.list"), ("can_read", "Occupation"))]),
+                item(_l("补贴标准"), [(_l("立即办理"), _link("SubsidyStandardView.list"),
+                                     ("can_read", "SubsidyStandard"))]),
+                item(_l("工作日历"), [(_l("立即办理"), _link("WorkdayOverrideView.list"),
+                                     ("can_read", "WorkdayOverride"))]),
+            ]))
+        return [g for g in groups if g]
