@@ -85,13 +85,19 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
 
 def _exempt_api_from_csrf(app: Flask) -> None:
-    """The REST API authenticates with a Bearer JWT (no cookies), so CSRF tokens do not apply to it.
+    """The REST API authenticates with a Bearer JWT (no ambient credentials), so Flask-WTF's form CSRF check
+    is lifted there; writes made with a browser session cookie still need the token (views/api_guards.py)."""
+    from views.api_guards import api_before_request
 
-    Browser sessions reaching /api/v1 with a cookie still need the token: see views/api_auth.py.
-    """
     for name, blueprint in app.blueprints.items():
         if getattr(blueprint, "url_prefix", "") and blueprint.url_prefix.startswith("/api/"):
             csrf.exempt(blueprint)
+
+    @app.before_request
+    def _api_guards():
+        if request.path.startswith("/api/"):
+            return api_before_request()
+        return None
 
 
 def _register_views(appbuilder: AppBuilder) -> None:

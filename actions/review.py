@@ -10,14 +10,14 @@ from datetime import date
 from typing import Any, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions import audit
 from actions.cleaning import Cleaner
 from actions.clock import today
-from actions.errors import Forbidden, TransitionNotAllowed
+from actions.errors import Forbidden, NotFound, TransitionNotAllowed
 from actions.transitions import FILING_TRANSITIONS, check
 from models.base import utcnow
 from models.enums import FilingStatus, TraineeStatus
@@ -54,8 +54,18 @@ def next_filing_number(session: Session, city_code: str, year: int) -> str:
 
 
 def _load_for_decision(session: Session, actor: Actor, filing_id: Any, action: str) -> tuple[Filing, str]:
+    """Lock the filing of the reviewer's city, whatever its state, so that a filing withdrawn meanwhile
+    answers 409 (状态已变化) rather than 404; another city's filing stays NotFound (R14)."""
     _require_reviewer(actor)
-    filing = load_scoped(session, Filing, filing_id, actor, for_update=True)
+    try:
+        pk = int(filing_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    stmt = (select(Filing).where(Filing.id == pk, Filing.city_code == actor.city_code)
+            .with_for_update(of=Filing))
+    filing = session.scalars(stmt).unique().first()
+    if filing is None:
+        raise NotFound()
     return filing, check(FILING_TRANSITIONS, filing.status, action)
 
 

@@ -48,6 +48,9 @@ __all__ = [
 # Full-width ASCII U+FF01..U+FF5E maps to U+0021..U+007E (offset 0xFEE0); the ideographic space to a space.
 _FULLWIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH_TABLE[0x3000] = 0x20
+# For free text only digits, Latin letters and the symbols of codes, numbers and e-mail addresses are folded;
+# Chinese punctuation （），：；！？ stays as typed (it belongs in names, reasons and opinions).
+_TEXT_TABLE = {cp: to for cp, to in _FULLWIDTH_TABLE.items() if chr(to).isalnum() or chr(to) in " +-./@#_"}
 
 # Characters stripped from both ends in addition to str.strip()'s whitespace: zero-width space/joiners,
 # word joiner and the BOM (U+FEFF, also "zero-width no-break space"). NBSP is whitespace for str.strip().
@@ -57,15 +60,15 @@ _EXTRA_STRIP = "\u200b\u200c\u200d\u2060\ufeff"
 def normalize_text(value: Any) -> str | None:
     """Return ``value`` as clean text, or ``None`` when it is ``None`` or blank.
 
-    Full-width ASCII characters (U+FF01–U+FF5E, e.g. ``４４０１`` or ``ｘ``) become half-width, the
-    ideographic space U+3000 becomes a space, and surrounding whitespace (including NBSP), zero-width
-    spaces and BOMs are stripped. Non-string values (e.g. an int from Excel) are converted with ``str()``.
-    Inner characters other than full-width ones are left as they are.
+    Full-width digits, Latin letters and the symbols ``＋－．／＠＃＿`` (e.g. ``４４０１`` or ``ｘ``) become
+    half-width, the ideographic space U+3000 becomes a space, and surrounding whitespace (including NBSP),
+    zero-width spaces and BOMs are stripped. Chinese punctuation such as （），： is kept. Non-string values
+    (e.g. an int from Excel) are converted with ``str()``.
     """
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
-    text = text.translate(_FULLWIDTH_TABLE)
+    text = text.translate(_TEXT_TABLE)
     # Alternate until stable: "\u200b  x \ufeff" needs both kinds of stripping, in either order.
     while True:
         stripped = text.strip().strip(_EXTRA_STRIP)
@@ -285,7 +288,7 @@ def validate_phone(value: Any, field: str = "phone") -> str:
     text = normalize_text(value)
     if text is None:
         raise FieldInvalid(field, _l("请填写联系电话"), value)
-    text = _DASHES.sub("-", text)
+    text = _DASHES.sub("-", text.translate(_FULLWIDTH_TABLE))
 
     compact = re.sub(r"[\s\-]+", "", text)
     mobile = _MOBILE.fullmatch(compact)

@@ -204,7 +204,7 @@ def load_scoped(session: Session, model: type[T], pk: Any, actor: Actor, *, for_
         raise NotFound() from None
     stmt = scoped_select(model, actor).where(pk_col == pk_value)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=model)
     row = session.scalars(stmt).unique().first()
     if row is None:
         raise NotFound()

@@ -21,4 +21,5 @@ cat <<MSG
   Stop with Ctrl+C.
 
 MSG
-exec .venv/bin/gunicorn --workers "${WORKERS:-2}" --threads 4 --bind "${HOST}:${PORT}" --access-logfile - app:app
+# One thread per worker: FAB keeps per-request filter state on its (shared) view objects.
+exec .venv/bin/gunicorn --workers "${WORKERS:-3}" --threads 1 --bind "${HOST}:${PORT}" --access-logfile - app:app

@@ -210,6 +210,17 @@ class ScopedModelRestApi(ModelRestApi):
     def response_404(self):
         return self.response(404, message=str(NotFound().message))
 
+    def _coerce_pk(self, pk: Any) -> Any:
+        """FAB routes hand over ``<int:pk>``; a string key (地市 code) must be compared as text on PostgreSQL."""
+        column = self.datamodel.obj.__mapper__.primary_key[0]
+        try:
+            return column.type.python_type(pk)
+        except (TypeError, ValueError):
+            return pk
+
+    def get_headless(self, pk, **kwargs):
+        return super().get_headless(self._coerce_pk(pk), **kwargs)
+
     def _write(self, fn: Callable[[], Any], status: int, dump: Callable[[], dict]):
         error, _ = attempt(lambda session: fn())
         if error is not None:
@@ -233,7 +244,7 @@ class ScopedModelRestApi(ModelRestApi):
         )
 
     def put_headless(self, pk):
-        item = self.datamodel.get(pk, self._base_filters)
+        item = self.datamodel.get(self._coerce_pk(pk), self._base_filters)
         if not request.is_json:
             return self.response_400(message=str(_l("请求体必须是 JSON")))
         if not item:
@@ -253,7 +264,7 @@ class ScopedModelRestApi(ModelRestApi):
         )
 
     def delete_headless(self, pk):
-        item = self.datamodel.get(pk, self._base_filters)
+        item = self.datamodel.get(self._coerce_pk(pk), self._base_filters)
         if not item:
             return self.response_404()
         if self.delete_action is None:

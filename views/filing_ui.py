@@ -1,7 +1,599 @@
-"""Placeholder: screens and APIs of this module are registered by `register(appbuilder)` (filled in by its issue)."""
+"""备案申请 screens of the enterprise (manual §3.2.1.1, §3.2.3.2) and its 办理结果 list (§3.2.1.2, §3.2.2.2).
+
+Both programmes share one implementation: the programme and the apprenticeship type are data
+(``actions.filings.TYPE_RULES``). Screens:
+
+- ``/filing/apply/<programme>``: 承诺书 shown in full + 学徒制培训类型 (R1–R3); POST creates the DRAFT filing.
+- ``/filing/<id>/<tab>``: the tabbed filing page (``FilingView.tab``); editable only for the enterprise while
+  DRAFT/RETURNED, read-only otherwise (reviewers of the filing city open the same page: no forms at all).
+- ``/filing/results/<programme>``: 办理结果 with query conditions, pagination and 【进入处理】.
+- ``/filing/attachment/<id>``: preview / download of a material.
+
+Views are thin: every write calls one function of actions/ (rules, scope and audit live there), commits once
+and shows each FieldError under its field with the user's input kept in the form.
+"""
 from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Callable, Optional
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
+
+from actions import filings as fa
+from actions import review as ra
+from actions.clock import SHANGHAI, today
+from actions.errors import DomainError, FieldError, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, allowed
+from actions.validators import parse_date
+from models.base import db
+from models.enums import (
+    ApprenticeshipType,
+    AttachmentKind,
+    CourseMode,
+    Education,
+    FilingStatus,
+    Gender,
+    Programme,
+    TeacherKind,
+    TraineeStatus,
+    TYPES_BY_PROGRAMME,
+)
+from models.filing import Attachment, Course, Filing, Teacher, Trainee, TrainingClass
+from models.lookups import Occupation, SkillLevel, TrainingInstitution
+from models.scope import current_actor, load_scoped, scoped_select
+from models.security import AppUser
+from views.glue import translate_exception
+
+PAGE_SIZE = 10
+
+#: Tab key → (label, which child kind of actions.filings.save_child it edits, or None).
+TABS: dict[str, tuple[Any, Optional[str]]] = {
+    "info": (_l("备案信息"), None),
+    "institution": (_l("培训机构情况"), None),
+    "classes": (_l("培训信息"), "training_class"),
+    "teachers": (_l("培训师资信息"), "teacher"),
+    "trainees": (_l("培训人员信息"), "trainee"),
+    "courses": (_l("培训课程信息"), "course"),
+    "attachments": (_l("上传材料"), None),
+    "submit": (_l("提交审核"), None),
+}
+ROW_TABS = {tab: kind for tab, (_label, kind) in TABS.items() if kind}
+#: The fields each form posts (FieldError.field equals these keys).
+FORM_FIELDS: dict[str, tuple[str, ...]] = {
+    "info": ("contact_name", "contact_phone"),
+    "institution": ("institution_id", "other_institution_name"),
+    "classes": ("occupation_code", "skill_level", "start_date", "end_date", "hours", "planned_headcount",
+                "extension_reason"),
+    "teachers": ("name", "id_number", "phone", "kind", "title", "certificate_no"),
+    "trainees": ("name", "id_number", "phone", "education", "contract_start", "contract_end", "hire_date"),
+    "courses": ("training_class_id", "name", "mode", "hours", "teacher_id"),
+    "attachments": ("kind", "file"),
+    "lost": ("lost_reason", "lost_date"),
+    "apply": ("commitment_accepted", "apprenticeship_type"),
+}
+ROW_MODELS = {"training_class": TrainingClass, "teacher": Teacher, "trainee": Trainee, "course": Course}
+IMPORT_KINDS = {"classes": "training_class", "teachers": "teacher", "trainees": "trainee", "courses": "course"}
+STATUS_STYLE = {
+    FilingStatus.DRAFT: "default",
+    FilingStatus.SUBMITTED: "primary",
+    FilingStatus.RETURNED: "warning",
+    FilingStatus.APPROVED: "success",
+    FilingStatus.CANCELLED: "default",
+}
+INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Call an action, commit once; on a domain error roll back and return it (the page shows it by field).
+
+    Same contract as ``views.glue.run_action`` without flashing: forms show errors under their fields.
+    """
+    session = db.session
+    try:
+        result = fn(session, *args, **kwargs)
+        session.commit()
+    except Exception as exc:  # noqa: BLE001 - every failure rolls back; unknown ones are re-raised
+        session.rollback()
+        error = translate_exception(exc)
+        if error is None:
+            raise
+        return False, error
+    return True, result
+
+
+def _abort_for(error: DomainError) -> None:
+    """Out of scope (or missing) answers 404, a role that may never act 403 — never the row's data."""
+    if isinstance(error, NotFound):
+        abort(404)
+    if isinstance(error, Forbidden):
+        abort(403)
+
+
+def _error_map(error: DomainError, fields: tuple[str, ...]) -> tuple[dict[str, list[str]], list[str]]:
+    """Split a domain error into messages per form field and general messages (shown above the form)."""
+    by_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    items = error.errors or [FieldError(None, error.message)]
+    for item in items:
+        if item.field in fields:
+            by_field.setdefault(item.field, []).append(str(item.message))
+        else:
+            general.append(str(item.message))
+    return by_field, general
+
+
+def _programme_or_404(programme: str) -> str:
+    code = (programme or "").upper()
+    if code not in Programme.codes():
+        abort(404)
+    return code
+
+
+def _value(v: Any) -> str:
+    """A model value as a form input value."""
+    if v is None:
+        return ""
+    if isinstance(v, (date, datetime)):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def _row_values(row: Any, fields: tuple[str, ...]) -> dict[str, str]:
+    return {f: _value(getattr(row, f, None)) for f in fields}
+
+
+def _posted(fields: tuple[str, ...]) -> dict[str, str]:
+    return {f: request.form.get(f, "") for f in fields}
+
+
+def _local_day_start_utc(day: date) -> datetime:
+    """00:00 of ``day`` in Asia/Shanghai as naive UTC (timestamps are stored as naive UTC)."""
+    return datetime.combine(day, time.min, SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _endpoint_exists(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+class FilingView(BaseView):
+    """备案申请 / 办理结果 / the tabbed filing page, for both programmes."""
+
+    route_base = "/filing"
+    default_view = "results_default"
+    class_permission_name = "Filing"
+    method_permission_name = {
+        "results_default": "read",
+        "results": "read",
+        "tab": "read",
+        "attachment": "read",
+        "apply": "write",
+        "save": "write",
+        "delete_row": "write",
+        "upload": "write",
+        "transition": "write",
+        "mark_lost": "write",
+    }
+
+    # -----------------------------------------------------------------------------------------------------
+    # 申请备案: 承诺书 + 学徒制培训类型 (R1, R2, R3)
+    # -----------------------------------------------------------------------------------------------------
+
+    @expose("/apply/<programme>", methods=["GET", "POST"])
+    @has_access
+    def apply(self, programme: str):
+        programme = _programme_or_404(programme)
+        actor = current_actor()
+        values = {"commitment_accepted": "", "apprenticeship_type": ""}
+        errors: dict[str, list[str]] = {}
+        general: list[str] = []
+        if request.method == "POST":
+            values = _posted(FORM_FIELDS["apply"])
+            accepted = request.form.get("commitment_accepted") in ("1", "on", "true", "y")
+            ok, result = _attempt(fa.create_filing, actor, programme, values["apprenticeship_type"] or None,
+                                  accepted)
+            if ok:
+                flash(str(_l("已确认承诺书并创建备案申请，请逐页填写并保存，完成后在“备案信息”页点击【提交审核】")),
+                      "success")
+                return redirect(url_for("FilingView.tab", filing_id=result.id, tab="info"))
+            _abort_for(result)
+            errors, general = _error_map(result, FORM_FIELDS["apply"] + ("programme",))
+            if "programme" in errors:
+                general += errors.pop("programme")
+        enterprise = None
+        if actor.is_enterprise:
+            from models.enterprise import Enterprise
+
+            enterprise = db.session.get(Enterprise, actor.enterprise_id)
+        recognised = bool(enterprise) and fa.has_valid_recognition(db.session, enterprise.id, enterprise.city_code)
+        types = [(code, ApprenticeshipType.label(code), fa.requires_recognition(programme, code))
+                 for code in TYPES_BY_PROGRAMME[programme]]
+        body = self.render_template(
+            "filing/apply.html", programme=programme, programme_label=Programme.label(programme),
+            enterprise=enterprise, types=types, values=values, errors=errors, general=general,
+            recognised=recognised, today=today(),
+        )
+        return body, (422 if errors or general else 200)
+
+    # -----------------------------------------------------------------------------------------------------
+    # 办理结果
+    # -----------------------------------------------------------------------------------------------------
+
+    @expose("/results/")
+    @has_access
+    def results_default(self):
+        return redirect(url_for("FilingView.results", programme=Programme.ENTERPRISE))
+
+    @expose("/results/<programme>")
+    @has_access
+    def results(self, programme: str):
+        programme = _programme_or_404(programme)
+        actor = current_actor()
+        session = db.session
+        args = request.args
+        query = {key: (args.get(key) or "").strip() for key in
+                 ("filing_no", "apprenticeship_type", "status", "submitted_from", "submitted_to", "occupation")}
+        errors: dict[str, str] = {}
+        stmt = scoped_select(Filing, actor).where(Filing.programme == programme)
+        if query["filing_no"]:
+            stmt = stmt.where(Filing.filing_no.contains(query["filing_no"], autoescape=True))
+        if query["apprenticeship_type"] in TYPES_BY_PROGRAMME[programme]:
+            stmt = stmt.where(Filing.apprenticeship_type == query["apprenticeship_type"])
+        if query["status"] in FilingStatus.codes():
+            stmt = stmt.where(Filing.status == query["status"])
+        for key, label in (("submitted_from", _l("提交日期起")), ("submitted_to", _l("提交日期止"))):
+            if not query[key]:
+                continue
+            try:
+                day = parse_date(query[key], key)
+            except ValidationFailed:
+                errors[key] = str(_l("%(label)s格式不正确，应为 YYYY-MM-DD", label=label))
+                continue
+            if key == "submitted_from":
+                stmt = stmt.where(Filing.submitted_at >= _local_day_start_utc(day))
+            else:
+                stmt = stmt.where(Filing.submitted_at < _local_day_start_utc(day + timedelta(days=1)))
+        if query["occupation"]:
+            stmt = stmt.where(exists(select(TrainingClass.id).where(
+                TrainingClass.filing_id == Filing.id, TrainingClass.occupation_code == query["occupation"])))
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        pages = max(1, -(-total // PAGE_SIZE))
+        try:
+            page = min(max(1, int(args.get("page", 1))), pages)
+        except ValueError:
+            page = 1
+        filings = session.scalars(
+            stmt.order_by(Filing.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        ).unique().all()
+        ids = [f.id for f in filings]
+        classes: dict[int, list[TrainingClass]] = {i: [] for i in ids}
+        trainees: dict[int, int] = {}
+        if ids:
+            for cls in session.scalars(select(TrainingClass).where(TrainingClass.filing_id.in_(ids))
+                                       .order_by(TrainingClass.id)).unique():
+                classes[cls.filing_id].append(cls)
+            trainees = dict(session.execute(
+                select(Trainee.filing_id, func.count()).where(Trainee.filing_id.in_(ids),
+                                                              Trainee.status == TraineeStatus.ACTIVE)
+                .group_by(Trainee.filing_id)).all())
+        occupations = session.execute(select(Occupation.code, Occupation.name).where(Occupation.active.is_(True))
+                                      .order_by(Occupation.code)).all()
+        keep = {k: v for k, v in query.items() if v}
+
+        def page_url(n: int) -> str:
+            return url_for("FilingView.results", programme=programme) + "?" + urlencode({**keep, "page": n})
+
+        return self.render_template(
+            "filing/results.html", programme=programme, programme_label=Programme.label(programme),
+            filings=filings, classes=classes, trainees=trainees, total=total, page=page, pages=pages,
+            page_url=page_url, query=query, errors=errors, occupations=occupations,
+            types=[(c, ApprenticeshipType.label(c)) for c in TYPES_BY_PROGRAMME[programme]],
+            statuses=FilingStatus.choices(), status_style=STATUS_STYLE, type_label=ApprenticeshipType.label,
+            status_label=FilingStatus.label, can_apply=actor.is_enterprise, page_size=PAGE_SIZE,
+        )
+
+    # -----------------------------------------------------------------------------------------------------
+    # The tabbed filing page
+    # -----------------------------------------------------------------------------------------------------
+
+    def _load(self, filing_id: int) -> Filing:
+        try:
+            return fa.load_filing(db.session, current_actor(), filing_id)
+        except NotFound:
+            abort(404)
+
+    @staticmethod
+    def _tabs_of(filing: Filing, editable: bool) -> list[str]:
+        rules = fa.rules_for(filing)
+        tabs = [t for t in TABS if t != "courses" or rules.has_courses]
+        if not editable:
+            tabs.remove("submit")
+        return tabs
+
+    def _render(self, filing: Filing, tab: str, *, form_values: Optional[dict] = None,
+                form_errors: Optional[dict] = None, general: Optional[list] = None, form_mode: Optional[str] = None,
+                edit_row: Any = None, lost_form: Optional[dict] = None, status: int = 200):
+        """Render one tab of the filing page (``form_*`` carry the user's input and errors after a failed save)."""
+        actor = current_actor()
+        session = db.session
+        editable = actor.is_enterprise and filing.status in FILING_EDITABLE
+        tabs = self._tabs_of(filing, editable)
+        if tab not in tabs and tab != "submit":  # the checklist stays readable once submitted
+            abort(404)
+        rules = fa.rules_for(filing)
+        kind = ROW_TABS.get(tab)
+        counts = fa.count_rows(session, filing)
+        form_values = dict(form_values or {})
+        # Which form to show on a row tab: an explicit 新增/修改, a failed save, or the empty list's first row.
+        if editable and kind and form_mode is None:
+            edit_pk = request.args.get("edit")
+            if edit_pk:
+                row = self._row_or_404(filing, kind, edit_pk)
+                edit_row, form_mode = row, "edit"
+                form_values = _row_values(row, FORM_FIELDS[tab])
+            elif request.args.get("new") or not counts.get(tab):
+                form_mode = "new"
+        if form_mode == "new" and kind == "training_class" and rules.single_class and filing.classes \
+                and not form_errors:
+            form_mode = None  # R4: the one 培训信息 exists; only 修改 remains
+        if tab == "info" and not form_values:
+            form_values = _row_values(filing, FORM_FIELDS["info"])
+        if tab == "institution" and not form_values:
+            form_values = {"institution_id": str(filing.institution_id) if filing.institution_id else
+                           ("other" if filing.other_institution_name else ""),
+                           "other_institution_name": filing.other_institution_name or ""}
+        context: dict[str, Any] = {}
+        if tab == "info":
+            accepted_by = session.get(AppUser, filing.commitment_accepted_by_id) \
+                if filing.commitment_accepted_by_id else None
+            name = f"{accepted_by.first_name or ''}{accepted_by.last_name or ''}" if accepted_by else ""
+            context["accepted_by_label"] = (f"{name}（{accepted_by.username}）" if name else accepted_by.username) \
+                if accepted_by else "—"
+        if tab == "institution":
+            context["institutions"] = session.scalars(
+                select(TrainingInstitution).where(TrainingInstitution.active.is_(True))
+                .order_by(TrainingInstitution.name)).all()
+        if tab == "classes":
+            context["occupation_options"] = [
+                (code, f"{code} {name}") for code, name in session.execute(
+                    select(Occupation.code, Occupation.name).where(Occupation.active.is_(True))
+                    .order_by(Occupation.code))]
+            context["level_options"] = [
+                (lv.level, lv.name) for lv in session.scalars(select(SkillLevel).order_by(SkillLevel.level.desc()))
+                if rules.min_skill_level is None or lv.level <= rules.min_skill_level]
+        if tab == "courses":
+            context["courses"] = session.scalars(
+                select(Course).join(TrainingClass).where(TrainingClass.filing_id == filing.id)
+                .order_by(Course.id)).all()
+        if tab in ("submit",):
+            context["checklist"] = fa.build_checklist(session, filing)
+        if tab == "trainees":
+            context["lost_form"] = lost_form
+            if lost_form is None and filing.status == FilingStatus.APPROVED and actor.is_enterprise \
+                    and request.args.get("lost"):
+                trainee = self._row_or_404(filing, "trainee", request.args.get("lost"))
+                if trainee.status == TraineeStatus.ACTIVE:
+                    context["lost_form"] = {"trainee": trainee, "values": {"lost_reason": "",
+                                                                           "lost_date": today().isoformat()},
+                                            "errors": {}, "general": []}
+        import_url = None
+        if editable and tab in IMPORT_KINDS and _endpoint_exists("FilingImportView.upload"):
+            import_url = url_for("FilingImportView.upload", filing_id=filing.id, kind=IMPORT_KINDS[tab])
+        print_url = None
+        if filing.status == FilingStatus.APPROVED and _endpoint_exists("FilingPrintView.form_pdf"):
+            print_url = url_for("FilingPrintView.form_pdf", filing_id=filing.id)
+        actions = {}
+        if actor.is_enterprise:
+            actions = {name: allowed(FILING_TRANSITIONS, filing.status, name)
+                       for name in ("delete", "submit", "withdraw")}
+        body = self.render_template(
+            "filing/filing.html", filing=filing, tab=tab, tabs=[(t, TABS[t][0]) for t in tabs], rules=rules,
+            editable=editable, counts=counts, form_values=form_values, form_errors=form_errors or {},
+            general=general or [], form_mode=form_mode, edit_row=edit_row, import_url=import_url,
+            print_url=print_url, actions=actions, actor=actor, status_style=STATUS_STYLE,
+            status_label=FilingStatus.label, type_label=ApprenticeshipType.label,
+            programme_label=Programme.label(filing.programme), TeacherKind=TeacherKind, Education=Education,
+            CourseMode=CourseMode, AttachmentKind=AttachmentKind, Gender=Gender, TraineeStatus=TraineeStatus,
+            FilingStatus=FilingStatus, contract_label=_l("劳动合同") if rules.labour_contract else _l("学徒培训协议"),
+            upload_max_mb=current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024) // (1024 * 1024),
+            **context,
+        )
+        return body, status
+
+    @staticmethod
+    def _row_or_404(filing: Filing, kind: str, pk: Any) -> Any:
+        """A child row of this filing, loaded through the scope (anything else answers 404)."""
+        try:
+            row = load_scoped(db.session, ROW_MODELS[kind], pk, current_actor())
+        except NotFound:
+            abort(404)
+        owner = fa.CHILD_KINDS[kind].filing_of(row)
+        if owner.id != filing.id:
+            abort(404)
+        return row
+
+    @expose("/<int:filing_id>/<tab>")
+    @has_access
+    def tab(self, filing_id: int, tab: str):
+        if tab not in TABS:
+            abort(404)
+        filing = self._load(filing_id)
+        return self._render(filing, tab)
+
+    # -----------------------------------------------------------------------------------------------------
+    # Saving a tab (【保存】) and deleting rows
+    # -----------------------------------------------------------------------------------------------------
+
+    @expose("/<int:filing_id>/<tab>/save", methods=["POST"])
+    @has_access
+    def save(self, filing_id: int, tab: str):
+        if tab not in ("info", "institution", *ROW_TABS):
+            abort(404)
+        actor = current_actor()
+        fields = FORM_FIELDS[tab]
+        data = _posted(fields)
+        pk = request.form.get("pk") or None
+        if tab == "info":
+            ok, result = _attempt(fa.save_filing_info, actor, filing_id, data)
+        elif tab == "institution":
+            ok, result = _attempt(fa.save_institution, actor, filing_id, data)
+        else:
+            ok, result = _attempt(fa.save_child, actor, ROW_TABS[tab], filing_id, data, pk)
+        if ok:
+            flash(str(_l("%(tab)s已保存", tab=TABS[tab][0])), "success")
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
+        _abort_for(result)
+        if isinstance(result, TransitionNotAllowed):
+            flash(str(result.message), "danger")
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
+        filing = self._load(filing_id)
+        errors, general = _error_map(result, fields)
+        edit_row = None
+        if pk and tab in ROW_TABS:
+            edit_row = self._row_or_404(filing, ROW_TABS[tab], pk)
+        mode = "edit" if edit_row is not None else "new"
+        general.insert(0, str(_l("保存失败，请按提示修改后重新保存")))
+        return self._render(filing, tab, form_values=data, form_errors=errors, general=general, form_mode=mode,
+                            edit_row=edit_row, status=422)
+
+    @expose("/<int:filing_id>/<tab>/<int:pk>/delete", methods=["POST"])
+    @has_access
+    def delete_row(self, filing_id: int, tab: str, pk: int):
+        if tab not in (*ROW_TABS, "attachments"):
+            abort(404)
+        actor = current_actor()
+        filing = self._load(filing_id)
+        if tab == "attachments":
+            row = self._attachment_of(filing, pk)
+            ok, result = _attempt(fa.delete_attachment, actor, row.id)
+        else:
+            row = self._row_or_404(filing, ROW_TABS[tab], pk)
+            ok, result = _attempt(fa.delete_child, actor, ROW_TABS[tab], row.id)
+        if ok:
+            flash(str(_l("已删除")), "success")
+        else:
+            _abort_for(result)
+            flash(str(result.message), "danger")
+        return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
+
+    @staticmethod
+    def _attachment_of(filing: Filing, pk: Any) -> Attachment:
+        try:
+            row = load_scoped(db.session, Attachment, pk, current_actor())
+        except NotFound:
+            abort(404)
+        if row.filing_id != filing.id:
+            abort(404)
+        return row
+
+    # -----------------------------------------------------------------------------------------------------
+    # 上传材料 and preview / download
+    # -----------------------------------------------------------------------------------------------------
+
+    @expose("/<int:filing_id>/attachments/upload", methods=["POST"])
+    @has_access
+    def upload(self, filing_id: int):
+        actor = current_actor()
+        kind = request.form.get("kind", "")
+        upload = request.files.get("file")
+        name = upload.filename if upload else ""
+        content = upload.read() if upload else b""
+        ok, result = _attempt(fa.add_attachment, actor, filing_id, kind, name, content)
+        if ok:
+            flash(str(_l("材料“%(name)s”已上传", name=result.file_name)), "success")
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="attachments"))
+        _abort_for(result)
+        if isinstance(result, TransitionNotAllowed):
+            flash(str(result.message), "danger")
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="attachments"))
+        filing = self._load(filing_id)
+        errors, general = _error_map(result, FORM_FIELDS["attachments"])
+        return self._render(filing, "attachments", form_values={"kind": kind}, form_errors=errors,
+                            general=general, status=422)
+
+    @expose("/attachment/<int:attachment_id>")
+    @has_access
+    def attachment(self, attachment_id: int):
+        try:
+            row = load_scoped(db.session, Attachment, attachment_id, current_actor())
+        except NotFound:
+            abort(404)
+        inline = row.media_type in INLINE_TYPES and not request.args.get("download")
+        response = send_file(io.BytesIO(row.content), mimetype=row.media_type, as_attachment=not inline,
+                             download_name=row.file_name, max_age=0)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    # -----------------------------------------------------------------------------------------------------
+    # 删除 / 提交审核 / 撤回, and 标记为流失
+    # -----------------------------------------------------------------------------------------------------
+
+    @expose("/<int:filing_id>/do/<action>", methods=["POST"])
+    @has_access
+    def transition(self, filing_id: int, action: str):
+        functions = {"submit": fa.submit, "withdraw": fa.withdraw, "delete": fa.delete_filing}
+        if action not in functions:
+            abort(404)
+        filing = self._load(filing_id)
+        programme = filing.programme
+        ok, result = _attempt(functions[action], current_actor(), filing_id)
+        if not ok:
+            _abort_for(result)
+            flash(str(result.message), "danger")
+            if action == "submit" and isinstance(result, ValidationFailed):
+                return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="submit"))
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="info"))
+        if action == "delete":
+            flash(str(_l("备案申请已删除")), "success")
+            return redirect(url_for("FilingView.results", programme=programme))
+        if action == "withdraw":
+            flash(str(_l("备案申请已撤回，可修改后重新提交审核")), "success")
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="info"))
+        flash(str(_l("备案申请已提交审核，请等待地市人社部门审核")), "success")
+        return redirect(url_for("FilingView.results", programme=programme))
+
+    @expose("/<int:filing_id>/trainees/<int:trainee_id>/lost", methods=["POST"])
+    @has_access
+    def mark_lost(self, filing_id: int, trainee_id: int):
+        filing = self._load(filing_id)
+        trainee = self._row_or_404(filing, "trainee", trainee_id)
+        values = _posted(FORM_FIELDS["lost"])
+        ok, result = _attempt(ra.mark_lost, current_actor(), trainee.id, values["lost_reason"],
+                              values["lost_date"])
+        if ok:
+            flash(str(_l("已将%(name)s标记为流失", name=result.name)), "success")
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))
+        _abort_for(result)
+        if isinstance(result, TransitionNotAllowed):
+            flash(str(result.message), "danger")
+            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))
+        filing = self._load(filing_id)
+        trainee = self._row_or_404(filing, "trainee", trainee_id)
+        errors, general = _error_map(result, FORM_FIELDS["lost"])
+        lost_form = {"trainee": trainee, "values": values, "errors": errors, "general": general}
+        return self._render(filing, "trainees", lost_form=lost_form, status=422)
 
 
 def register(appbuilder) -> None:
-    """Add this module's views, menus and APIs to the app."""
-    return None
+    """The filing screens and the two menus of DESIGN §6 (other items come with their issues)."""
+    appbuilder.add_view_no_menu(FilingView())
+    menus = (
+        (Programme.ECOSYSTEM, "Ecosystem", _l("产教评技能生态链企业新型学徒制培训"), "fa-link"),
+        (Programme.ENTERPRISE, "Enterprise", _l("企业新型学徒制培训"), "fa-graduation-cap"),
+    )
+    for programme, prefix, label, icon in menus:
+        appbuilder.add_link(f"{prefix}FilingApply", href=f"/filing/apply/{programme}", label=_l("备案申请"),
+                            icon="fa-edit", category=prefix, category_label=label, category_icon=icon)
+        appbuilder.add_link(f"{prefix}FilingResults", href=f"/filing/results/{programme}", label=_l("办理结果"),
+                            icon="fa-list", category=prefix)

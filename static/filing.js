@@ -1,0 +1,114 @@
+/* 备案申请 screens: Chinese date picker, confirm dialogs, commitment gate, small form helpers. */
+(function ($) {
+  "use strict";
+  if (!$) { return; }
+
+  // Chinese labels for FAB's bootstrap-datepicker (ab.js initialises .appbuilder_date when the DOM is ready).
+  if ($.fn.datepicker) {
+    $.fn.datepicker.dates["zh-CN"] = {
+      days: ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+      daysShort: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+      daysMin: ["日", "一", "二", "三", "四", "五", "六"],
+      months: ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
+      monthsShort: ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"],
+      today: "今天", clear: "清除", format: "yyyy-mm-dd", titleFormat: "yyyy年mm月", weekStart: 1
+    };
+    $.extend($.fn.datepicker.defaults, {
+      language: "zh-CN", format: "yyyy-mm-dd", autoclose: true, todayHighlight: true, weekStart: 1
+    });
+  }
+
+  // Confirm dialog before destructive POSTs (删除, 撤回, 提交审核): <form data-confirm="…">.
+  function confirmDialog(message, onOk) {
+    var $modal = $("#filing-confirm");
+    if (!$modal.length) {
+      $modal = $(
+        '<div class="modal fade" id="filing-confirm" tabindex="-1" role="dialog">' +
+        '<div class="modal-dialog modal-sm"><div class="modal-content">' +
+        '<div class="modal-header"><h4 class="modal-title">请确认</h4></div>' +
+        '<div class="modal-body"><p class="confirm-text"></p></div>' +
+        '<div class="modal-footer">' +
+        '<button type="button" class="btn btn-default" data-dismiss="modal" id="confirm-cancel">取消</button>' +
+        '<button type="button" class="btn btn-primary" id="confirm-ok">确定</button>' +
+        '</div></div></div></div>'
+      ).appendTo("body");
+    }
+    $modal.find(".confirm-text").text(message);
+    $modal.find("#confirm-ok").off("click").on("click", function () {
+      $modal.modal("hide");
+      onOk();
+    });
+    $modal.modal("show");
+  }
+
+  $(document).on("submit", "form[data-confirm]", function (event) {
+    var form = this;
+    if (form.getAttribute("data-confirmed") === "yes") { return true; }
+    event.preventDefault();
+    confirmDialog(form.getAttribute("data-confirm"), function () {
+      form.setAttribute("data-confirmed", "yes");
+      form.submit();
+    });
+    return false;
+  });
+
+  $(function () {
+    // R1: nothing can be chosen before the commitment letter is confirmed.
+    var $accept = $("#commitment_accepted");
+    if ($accept.length) {
+      var sync = function () {
+        var on = $accept.is(":checked");
+        $("#type-step").prop("disabled", !on);
+        $("#type-step .step-hint").toggle(!on);
+      };
+      $accept.on("change", sync);
+      sync();
+    }
+
+    // R5: 其他培训机构名称 only matters when 其他培训机构 is chosen.
+    var $inst = $("#institution_id");
+    if ($inst.length) {
+      var toggle = function () {
+        var other = $inst.val() === "other";
+        var hasError = $("#other-institution-group .has-error").length > 0;
+        $("#other-institution-group").toggle(other || hasError);
+      };
+      $inst.on("change", toggle);
+      toggle();
+    }
+
+    // R6: 线下培训 → 授课教师 required (the server checks it; the star tells the user first).
+    var $mode = $("#mode");
+    if ($mode.length) {
+      var star = function () {
+        var $label = $("label[for=teacher_id]");
+        $label.find(".req").remove();
+        if ($mode.val() === "OFFLINE") { $label.prepend('<span class="req">*</span>'); }
+      };
+      $mode.on("change", star);
+      star();
+    }
+
+    // 上传材料: show the chosen file's name next to the Chinese 【选择文件】 button.
+    $(document).on("change", "input.file-input", function () {
+      var name = this.files && this.files.length ? this.files[0].name : "未选择文件";
+      $(this).siblings(".file-name").text(name);
+    });
+
+    // R8: gender and birth date read from the ID number as the user types.
+    var $id = $("#trainees-form #id_number");
+    if ($id.length) {
+      var derive = function () {
+        var v = ($id.val() || "").replace(/\s+/g, "").toUpperCase();
+        var out = "—";
+        if (/^[0-9]{17}[0-9X]$/.test(v)) {
+          var birth = v.substr(6, 4) + "-" + v.substr(10, 2) + "-" + v.substr(12, 2);
+          out = (parseInt(v.charAt(16), 10) % 2 === 1 ? "男" : "女") + " / " + birth;
+        }
+        $("#id-derived").text(out);
+      };
+      $id.on("input change", derive);
+      if ($id.val()) { derive(); }
+    }
+  });
+})(window.jQuery);
