@@ -62,33 +62,63 @@ def app(tmp_path_factory):
     yield application
 
 
-def _table_names(db):
-    from flask_appbuilder import Model
-
-    return [t.name for t in reversed(Model.metadata.sorted_tables)]
+_SNAPSHOT: dict[str, list[dict]] = {}
+_SEQUENCE_RESET: list[str] = []
 
 
 def reset_database(app) -> None:
-    """Empty every table and re-seed the demo data (roles, reference data, accounts, demo filings)."""
+    """Empty every table and restore the demo seed (roles, reference data, accounts, demo filings).
+
+    The seed runs through ``run_demo_seed`` once per run; its rows are kept in memory and re-inserted with
+    plain INSERTs afterwards (DELETE + INSERT is far cheaper than TRUNCATE + the ORM seed on PostgreSQL).
+    """
+    from flask_appbuilder import Model
+    from sqlalchemy import select
+
     from models.base import db
     from seed.commands import run_demo_seed
 
+    tables = Model.metadata.sorted_tables
     with app.app_context():
         db.session.remove()
-        tables = _table_names(db)
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                db.session.execute(text(f'DELETE FROM "{table}"'))
-            db.session.execute(text("DELETE FROM sqlite_sequence")) if _has_sqlite_sequence(db) else None
-        db.session.commit()
-        run_demo_seed()
+        with db.engine.begin() as conn:
+            deletes = [f'DELETE FROM "{t.name}"' for t in reversed(tables)]
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("; ".join(deletes))  # one round trip
+            else:
+                for statement in deletes:
+                    conn.exec_driver_sql(statement)
+            if _SNAPSHOT:
+                for table in tables:
+                    if _SNAPSHOT[table.name]:
+                        conn.execute(table.insert(), _SNAPSHOT[table.name])
+                if _SEQUENCE_RESET:
+                    conn.exec_driver_sql("SELECT " + ", ".join(_SEQUENCE_RESET))
+        if not _SNAPSHOT:
+            run_demo_seed()
+            with db.engine.connect() as conn:
+                for table in tables:
+                    _SNAPSHOT[table.name] = [dict(row) for row in conn.execute(select(table)).mappings()]
+                if conn.dialect.name == "postgresql":
+                    _SEQUENCE_RESET.extend(_sequence_resets(conn, tables))
         db.session.remove()
 
 
-def _has_sqlite_sequence(db) -> bool:
-    return bool(db.session.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first())
+def _sequence_resets(conn, tables) -> list[str]:
+    """``setval`` calls that move each id sequence past the restored seed rows (PostgreSQL)."""
+    from sqlalchemy import Integer, Sequence
+
+    calls = []
+    for table in tables:
+        for column in table.primary_key.columns:
+            if not isinstance(column.type, Integer) or column.autoincrement is False:
+                continue
+            sequence = column.default.name if isinstance(column.default, Sequence) else conn.execute(
+                text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}).scalar()
+            if sequence:
+                top = max((row[column.name] for row in _SNAPSHOT[table.name]), default=None)
+                calls.append(f"setval('{sequence}', {top or 1}, {'true' if top else 'false'})")
+    return calls
 
 
 @pytest.fixture(autouse=True)
