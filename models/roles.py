@@ -28,7 +28,7 @@ def _any(names: str) -> str:
 # Menu names (the ``name`` given to add_view / add_link; labels are translated separately).
 ENTERPRISE_MENUS = r"^(Ecosystem\w*|Enterprise\w*|Subsidy\w*|Home)$"
 REVIEWER_MENUS = r"^(Review\w*|RecognitionMaintenance|Home)$"
-ADMIN_MENUS = r"^(BaseData\w*|Statistics\w*|Security|List Users|List Roles|Home|RecognitionMaintenance)$"
+ADMIN_MENUS = r"^(BaseData\w*|Statistics\w*|Review|ReviewFilings|Security|List Users|List Roles|Home|RecognitionMaintenance)$"
 
 FAB_ROLES: dict[str, list[list[str]]] = {
     RoleName.ENTERPRISE: [

@@ -178,7 +178,9 @@ def scope_condition(model: type, actor: Actor):
         if actor.is_enterprise:
             return AuditEvent.enterprise_id == actor.enterprise_id
         if actor.is_reviewer:
-            return AuditEvent.city_code == actor.city_code
+            # A filing's events are the reviewer's once the filing is (still) visible to it: not a draft.
+            return (AuditEvent.city_code == actor.city_code) & (
+                (AuditEvent.entity != Filing.__tablename__) | AuditEvent.entity_id.in_(_filing_ids(actor)))
         return false()
     if model is FilingNumberCounter:
         return true() if actor.is_admin else false()

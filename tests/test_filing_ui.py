@@ -965,3 +965,23 @@ def test_demo_filings_are_valid_per_the_rules(app, username):
             assert (filing.filing_no is not None) == (status == "APPROVED")
         returned = db.session.get(Filing, ids["RETURNED"])
         assert returned.review_opinion and returned.reviewed_by_id
+
+
+def test_info_tab_shows_audit_timeline_to_enterprise(app, client):
+    """The enterprise sees the same 审核记录 timeline as the reviewer (issue 5): submit, return with opinion."""
+    from actions import filings as fa
+    from actions import review as ra
+    from models.base import db
+    from tests import factories as fx
+
+    with app.app_context():
+        filing = fx.complete_filing(fx.demo_enterprise("ent_gz").id)
+        fa.submit(db.session, fx.actor("ent_gz"), filing.id)
+        ra.return_filing(db.session, fx.actor("gz_reviewer"), filing.id, "培训计划缺少盖章页")
+        db.session.commit()
+        filing_id = filing.id
+    login(client, "ent_gz")
+    html = client.get(f"/filing/{filing_id}/info").get_data(as_text=True)
+    timeline = html.split('id="audit-timeline"')[1]
+    assert "提交审核" in timeline and "退回" in timeline and "培训计划缺少盖章页" in timeline
+    assert "gz_reviewer" in timeline

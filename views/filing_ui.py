@@ -354,6 +354,9 @@ class FilingView(BaseView):
                            "other_institution_name": filing.other_institution_name or ""}
         context: dict[str, Any] = {}
         if tab == "info":
+            from views.review import timeline_context  # the 审核记录 timeline shared with the reviewer's page
+
+            context.update(timeline_context(session, actor, filing))
             accepted_by = session.get(AppUser, filing.commitment_accepted_by_id) \
                 if filing.commitment_accepted_by_id else None
             name = f"{accepted_by.first_name or ''}{accepted_by.last_name or ''}" if accepted_by else ""
