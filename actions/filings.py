@@ -82,6 +82,37 @@ ALLOWED_UPLOADS = {
 }
 
 
+# Field labels built once (lazy strings), not per validated row: imports validate thousands of rows.
+FIELD_LABELS = {
+    "入职日期": _l("入职日期"),
+    "其他培训机构名称": _l("其他培训机构名称"),
+    "合作培训机构": _l("合作培训机构"),
+    "培训开始日期": _l("培训开始日期"),
+    "培训班（职业工种）": _l("培训班（职业工种）"),
+    "培训等级": _l("培训等级"),
+    "培训结束日期": _l("培训结束日期"),
+    "培训课时": _l("培训课时"),
+    "姓名": _l("姓名"),
+    "导师类型": _l("导师类型"),
+    "延长培训期限原因": _l("延长培训期限原因"),
+    "授课教师": _l("授课教师"),
+    "授课方式": _l("授课方式"),
+    "文化程度": _l("文化程度"),
+    "职业（工种）": _l("职业（工种）"),
+    "职称/技能等级": _l("职称/技能等级"),
+    "联系人": _l("联系人"),
+    "联系电话": _l("联系电话"),
+    "计划培训人数": _l("计划培训人数"),
+    "证书编号": _l("证书编号"),
+    "课时": _l("课时"),
+    "课程名称": _l("课程名称"),
+}
+CONTRACT_LABELS = {
+    True: (_l("劳动合同开始日期"), _l("劳动合同结束日期"), _l("劳动合同结束日期不能早于开始日期")),
+    False: (_l("学徒培训协议开始日期"), _l("学徒培训协议结束日期"), _l("学徒培训协议结束日期不能早于开始日期")),
+}
+
+
 def rules_for(filing: Filing) -> TypeRules:
     return TYPE_RULES[filing.apprenticeship_type]
 
@@ -182,8 +213,8 @@ def save_filing_info(session: Session, actor: Actor, filing_id: Any, data: dict)
     """
     filing = load_filing(session, actor, filing_id, editable=True)
     clean = Cleaner(data)
-    clean.text("contact_name", _l("联系人"), required=True, max_len=64)
-    clean.phone("contact_phone", _l("联系电话"), required=True)
+    clean.text("contact_name", FIELD_LABELS["联系人"], required=True, max_len=64)
+    clean.phone("contact_phone", FIELD_LABELS["联系电话"], required=True)
     values = clean.finish()
     filing.contact_name = values["contact_name"]
     filing.contact_phone = values["contact_phone"]
@@ -199,7 +230,7 @@ def save_institution(session: Session, actor: Actor, filing_id: Any, data: dict)
     filing = load_filing(session, actor, filing_id, editable=True)
     clean = Cleaner(data)
     raw = clean.raw("institution_id")
-    other_name = clean.text("other_institution_name", _l("其他培训机构名称"), max_len=128)
+    other_name = clean.text("other_institution_name", FIELD_LABELS["其他培训机构名称"], max_len=128)
     if raw in (None, "", "other", "OTHER"):
         if raw in (None, "") and not other_name:
             clean.error("institution_id", _l("请选择合作培训机构"))
@@ -208,7 +239,7 @@ def save_institution(session: Session, actor: Actor, filing_id: Any, data: dict)
             clean.error("other_institution_name", _l("合作培训机构选择“其他培训机构”时，其他培训机构名称必填"))
         institution = None
     else:
-        institution_id = clean.integer("institution_id", _l("合作培训机构"))
+        institution_id = clean.integer("institution_id", FIELD_LABELS["合作培训机构"])
         institution = session.get(TrainingInstitution, institution_id) if institution_id else None
         if institution is None or not institution.active:
             clean.error("institution_id", _l("所选合作培训机构不存在或已停用"), raw)
@@ -236,21 +267,21 @@ def clean_training_class(session: Session, filing: Filing, data: dict, *, pk: Op
     """Validate 培训信息 values (R4, R10); returns the cleaned values or raises ValidationFailed with all errors."""
     rules = rules_for(filing)
     clean = Cleaner(data)
-    code = clean.text("occupation_code", _l("职业（工种）"), required=True, max_len=16)
+    code = clean.text("occupation_code", FIELD_LABELS["职业（工种）"], required=True, max_len=16)
     if code and not session.scalars(select(Occupation.id).where(Occupation.code == code,
                                                                  Occupation.active.is_(True))).first():
         clean.error("occupation_code", _l("职业（工种）编码 %(code)s 不存在，请从列表中选择", code=code), code)
-    level = clean.integer("skill_level", _l("培训等级"), required=True, minimum=1, maximum=5)
+    level = clean.integer("skill_level", FIELD_LABELS["培训等级"], required=True, minimum=1, maximum=5)
     if level is not None and session.get(SkillLevel, level) is None:
         clean.error("skill_level", _l("培训等级不存在"), level)
     if level is not None and rules.min_skill_level is not None and level > rules.min_skill_level:
         # R10: 企业新型学徒制 trains to 四级/中级工 or above.
         clean.error("skill_level", _l("企业新型学徒制的培训等级应为四级/中级工及以上"), level)
-    start = clean.day("start_date", _l("培训开始日期"), required=True)
-    end = clean.day("end_date", _l("培训结束日期"), required=True)
-    clean.integer("hours", _l("培训课时"), required=True, minimum=1, maximum=10000)
-    clean.integer("planned_headcount", _l("计划培训人数"), required=True, minimum=1, maximum=100000)
-    reason = clean.text("extension_reason", _l("延长培训期限原因"), max_len=500)
+    start = clean.day("start_date", FIELD_LABELS["培训开始日期"], required=True)
+    end = clean.day("end_date", FIELD_LABELS["培训结束日期"], required=True)
+    clean.integer("hours", FIELD_LABELS["培训课时"], required=True, minimum=1, maximum=10000)
+    clean.integer("planned_headcount", FIELD_LABELS["计划培训人数"], required=True, minimum=1, maximum=100000)
+    reason = clean.text("extension_reason", FIELD_LABELS["延长培训期限原因"], max_len=500)
     if start and end:
         if end < start:
             clean.error("end_date", _l("培训结束日期不能早于培训开始日期"), end)
@@ -272,12 +303,12 @@ def clean_training_class(session: Session, filing: Filing, data: dict, *, pk: Op
 def clean_teacher(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None) -> dict:
     """Validate 培训师资信息 values (R8; one teacher once per filing)."""
     clean = Cleaner(data)
-    clean.text("name", _l("姓名"), required=True, max_len=64)
+    clean.text("name", FIELD_LABELS["姓名"], required=True, max_len=64)
     info = clean.id_number("id_number")
-    clean.phone("phone", _l("联系电话"), required=True)
-    clean.choice("kind", _l("导师类型"), TeacherKind.codes(), required=True)
-    clean.text("title", _l("职称/技能等级"), max_len=64)
-    clean.text("certificate_no", _l("证书编号"), max_len=64)
+    clean.phone("phone", FIELD_LABELS["联系电话"], required=True)
+    clean.choice("kind", FIELD_LABELS["导师类型"], TeacherKind.codes(), required=True)
+    clean.text("title", FIELD_LABELS["职称/技能等级"], max_len=64)
+    clean.text("certificate_no", FIELD_LABELS["证书编号"], max_len=64)
     if info and any(t.id_number == info.number and t.id != pk for t in filing.teachers):
         clean.error("id_number", _l("该导师已在本备案中，不能重复添加"), info.number)
     return clean.finish()
@@ -288,17 +319,17 @@ def clean_trainee(session: Session, filing: Filing, data: dict, *, pk: Optional[
     """Validate 培训人员信息 values (R8, R9, R10); gender and birth date derive from the ID number."""
     rules = rules_for(filing)
     clean = Cleaner(data)
-    clean.text("name", _l("姓名"), required=True, max_len=64)
+    clean.text("name", FIELD_LABELS["姓名"], required=True, max_len=64)
     info = clean.id_number("id_number")
-    clean.phone("phone", _l("联系电话"), required=True)
-    clean.choice("education", _l("文化程度"), Education.codes(), required=True)
-    contract_label = _l("劳动合同") if rules.labour_contract else _l("学徒培训协议")
-    start = clean.day("contract_start", _l("%(c)s开始日期", c=contract_label), required=rules.labour_contract)
-    end = clean.day("contract_end", _l("%(c)s结束日期", c=contract_label), required=rules.labour_contract)
-    clean.day("hire_date", _l("入职日期"), required=rules.labour_contract)
+    clean.phone("phone", FIELD_LABELS["联系电话"], required=True)
+    clean.choice("education", FIELD_LABELS["文化程度"], Education.codes(), required=True)
+    start_label, end_label, order_message = CONTRACT_LABELS[rules.labour_contract]
+    start = clean.day("contract_start", start_label, required=rules.labour_contract)
+    end = clean.day("contract_end", end_label, required=rules.labour_contract)
+    clean.day("hire_date", FIELD_LABELS["入职日期"], required=rules.labour_contract)
     if start and end:
         if end < start:
-            clean.error("contract_end", _l("%(c)s结束日期不能早于开始日期", c=contract_label), end)
+            clean.error("contract_end", order_message, end)
         elif rules.labour_contract and end < add_years(start, 1) - timedelta(days=1):
             # R10: 企业新型学徒制 trainees need a labour contract of at least one year.
             clean.error("contract_end", _l("企业新型学徒制培训人员的劳动合同期限应不少于1年"), end)
@@ -318,13 +349,13 @@ def clean_course(session: Session, filing: Filing, data: dict, *, pk: Optional[i
     if not rules_for(filing).has_courses:
         raise FieldInvalid("training_class_id", _l("学生学徒制备案没有培训课程信息"))
     clean = Cleaner(data)
-    class_id = clean.integer("training_class_id", _l("培训班（职业工种）"), required=True)
+    class_id = clean.integer("training_class_id", FIELD_LABELS["培训班（职业工种）"], required=True)
     if class_id is not None and class_id not in {c.id for c in filing.classes}:
         clean.error("training_class_id", _l("请选择本备案的培训信息"), class_id)
-    clean.text("name", _l("课程名称"), required=True, max_len=128)
-    mode = clean.choice("mode", _l("授课方式"), CourseMode.codes(), required=True)
-    clean.integer("hours", _l("课时"), required=True, minimum=1, maximum=1000)
-    teacher_id = clean.integer("teacher_id", _l("授课教师"))
+    clean.text("name", FIELD_LABELS["课程名称"], required=True, max_len=128)
+    mode = clean.choice("mode", FIELD_LABELS["授课方式"], CourseMode.codes(), required=True)
+    clean.integer("hours", FIELD_LABELS["课时"], required=True, minimum=1, maximum=1000)
+    teacher_id = clean.integer("teacher_id", FIELD_LABELS["授课教师"])
     if teacher_id is not None and teacher_id not in {t.id for t in filing.teachers if t.active}:
         clean.error("teacher_id", _l("授课教师须为本备案的培训师资"), teacher_id)
     if mode == CourseMode.OFFLINE and teacher_id is None and not clean.has_error("teacher_id"):
