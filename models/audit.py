@@ -50,3 +50,29 @@ def _refuse_update(mapper, connection, target):  # pragma: no cover - exercised 
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_delete(mapper, connection, target):
     raise AuditImmutable("audit events are append-only")
+
+
+# Database-level guard as well (raw SQL, bulk deletes): triggers refusing UPDATE and DELETE of audit rows.
+# Created by a migration; tests that empty the database disable them for that transaction only.
+AUDIT_TRIGGERS_SQL = {
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_event is append-only';
+END;
+$$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
+FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END""",
+        """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END""",
+    ],
+}
+AUDIT_TRIGGERS_DROP_SQL = {
+    "postgresql": ["DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+                   "DROP FUNCTION IF EXISTS audit_event_append_only()"],
+    "sqlite": ["DROP TRIGGER IF EXISTS audit_event_no_update", "DROP TRIGGER IF EXISTS audit_event_no_delete"],
+}

@@ -790,3 +790,20 @@ def test_audit_api_is_read_only_and_scoped(app, client, api):
         assert db.session.get(AuditEvent, first_id).reason is None
     assert client.get("/api/v1/audit_event/").status_code == 401  # no token, no data
     assert filing_id
+
+
+def test_audit_rows_refused_by_the_database_too(app):
+    """Beyond the ORM guard: raw SQL cannot change or delete audit rows (migration triggers)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    with app.app_context():
+        first = db.session.scalar(select(func.min(AuditEvent.id)))
+        assert first is not None
+        for statement in (f"UPDATE audit_event SET reason = 'x' WHERE id = {first}",
+                          f"DELETE FROM audit_event WHERE id = {first}"):
+            with pytest.raises(DatabaseError) as info:
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql(statement)
+            assert "append-only" in str(info.value)
+        assert db.session.get(AuditEvent, first).reason != "x"
