@@ -36,6 +36,7 @@ class AppUserDBModelView(UserDBModelView):
     edit_title = _l("编辑账号")
     list_columns = ["username", "first_name", "last_name", "roles", "enterprise", "city", "active"]
     search_columns = ["username", "first_name", "last_name", "email", "active"]
+    base_order = ("username", "asc")
     page_size = 20
     label_columns = {
         **UserDBModelView.label_columns,
