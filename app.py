@@ -103,7 +103,7 @@ def _exempt_api_from_csrf(app: Flask) -> None:
 
 def _register_views(appbuilder: AppBuilder) -> None:
     """Menus of DESIGN §6 (an item appears once its screen works) and the REST APIs of DESIGN §10."""
-    from models.security import AppUserDBModelView  # noqa: F401  (registered by the security manager)
+    from views.security import AppUserDBModelView  # noqa: F401  (registered by the security manager)
     from views import registry as r
 
     base = "BaseData"

@@ -50,7 +50,7 @@ class Config:
     APP_THEME = ""
     FAB_BASE_TEMPLATE = "base_layout.html"
     FAB_INDEX_VIEW = "views.home.HomeView"
-    FAB_SECURITY_MANAGER_CLASS = "models.security.AppSecurityManager"
+    FAB_SECURITY_MANAGER_CLASS = "views.security.AppSecurityManager"
     # The schema comes from migrations (flask db upgrade), permissions from the role table in FAB_ROLES.
     FAB_CREATE_DB = False
     FAB_UPDATE_PERMS = False

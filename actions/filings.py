@@ -21,9 +21,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from actions import audit
-from actions.cleaning import Cleaner
-from actions.clock import add_years, today
-from actions.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed, ValidationFailed
+from core.cleaning import Cleaner
+from core.clock import add_years, today
+from core.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed, ValidationFailed
 from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, check
 from models.base import utcnow
 from models.enterprise import EcosystemRecognition, Enterprise

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from actions import audit
-from actions.errors import FieldError, FieldInvalid, NotFound, ValidationFailed
+from core.errors import FieldError, FieldInvalid, NotFound, ValidationFailed
 from actions.filings import (
     R9_CONFLICT,
     clean_course,
@@ -27,7 +27,7 @@ from actions.filings import (
     load_filing,
     rules_for,
 )
-from actions.validators import normalize_id_number
+from core.validators import normalize_id_number
 from imports.specs import CHOICE, KINDS, Column, build_choices, columns_for
 from models.base import utcnow
 from models.enums import ClassStatus, Gender, TraineeStatus

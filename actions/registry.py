@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from actions import audit
-from actions.errors import FieldError, Forbidden, ValidationFailed
-from actions.validators import normalize_text, validate_phone, validate_uscc
+from core.errors import FieldError, Forbidden, ValidationFailed
+from core.validators import normalize_text, validate_phone, validate_uscc
 from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import ApprenticeshipType, Programme, RecognitionRole
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride

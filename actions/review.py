@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions import audit
-from actions.cleaning import Cleaner
-from actions.clock import today
-from actions.errors import Forbidden, NotFound, TransitionNotAllowed
+from core.cleaning import Cleaner
+from core.clock import today
+from core.errors import Forbidden, NotFound, TransitionNotAllowed
 from actions.transitions import FILING_TRANSITIONS, check
 from models.base import utcnow
 from models.enums import FilingStatus, TraineeStatus

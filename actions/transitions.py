@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from actions.errors import TransitionNotAllowed
+from core.errors import TransitionNotAllowed
 from models.enums import ChangeRequestStatus as CR
 from models.enums import ClaimStatus as CS
 from models.enums import FilingStatus as FS

@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from actions.errors import FieldError
+from core.errors import FieldError
 from imports.reader import ParsedSheet, column_letter
 from imports.specs import ERROR_HEADER
 

@@ -16,7 +16,7 @@ Order of checks (each gives one clear Chinese message and nothing is parsed afte
    columns, numbers in text columns (an ID number stored as a number has lost digits: the user is told to
    format the column as text), formulas read through their cached values (a formula without one, or an error
    value such as #N/A, is reported), merged cells in the data area reported. Full-width characters and stray
-   blanks are normalised by the cleaners (``actions.validators.normalize_text``).
+   blanks are normalised by the cleaners (``core.validators.normalize_text``).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from xml.etree import ElementTree
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
-from actions.errors import FieldError, ValidationFailed
+from core.errors import FieldError, ValidationFailed
 from imports.specs import CHOICE, DATE, ERROR_HEADER, ID, IGNORED_HEADERS, INT, PHONE, TEXT, Column, header_key
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.validators import normalize_id_number, normalize_text
+from core.validators import normalize_id_number, normalize_text
 from models.enums import ApprenticeshipType, ClassStatus, CourseMode, Education, Gender, TeacherKind
 
 TEXT, ID, PHONE, DATE, INT, CHOICE = "text", "id", "phone", "date", "int", "choice"

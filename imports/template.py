@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
-from actions.clock import today
+from core.clock import today
 from imports.reader import column_letter
 from imports.specs import CHOICE, DATE, ID, INT, PHONE, TEXT, KIND_LABELS, Column, build_choices, columns_for
 from models.enums import ApprenticeshipType, Programme

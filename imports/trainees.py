@@ -22,8 +22,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from actions.errors import ValidationFailed
-from actions.validators import normalize_id_number, normalize_text, parse_date
+from core.errors import ValidationFailed
+from core.validators import normalize_id_number, normalize_text, parse_date
 from models.enums import (
     ApprenticeshipType,
     ClassStatus,

@@ -19,7 +19,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
 
-from actions.errors import NotFound
+from core.errors import NotFound
 from models.audit import AuditEvent
 from models.enterprise import EcosystemRecognition, Enterprise, Venue
 from models.enums import FilingStatus, RoleName

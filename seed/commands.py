@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from actions.validators import complete_uscc
+from core.validators import complete_uscc
 from models.base import db
 from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import RoleName

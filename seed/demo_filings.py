@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from actions import audit
 from actions.filings import TYPE_RULES
-from actions.clock import today
+from core.clock import today
 from actions.review import next_filing_number
-from actions.validators import complete_id_number
+from core.validators import complete_id_number
 from models.base import utcnow
 from models.enterprise import Enterprise
 from models.enums import ApprenticeshipType, AttachmentKind, FilingStatus, Programme, RoleName

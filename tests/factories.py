@@ -7,7 +7,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from actions.validators import complete_id_number, complete_uscc
+from core.validators import complete_id_number, complete_uscc
 from models.base import db
 from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import RoleName

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from actions import filings
-from actions.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from core.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from models.base import db
 from models.enterprise import EcosystemRecognition
 from models.filing import Attachment, Course, Filing, Teacher, Trainee, TrainingClass
@@ -260,7 +260,7 @@ def test_r8_trainee_id_normalised_and_derived(ctx):
 
 
 def test_r8_lowercase_x_and_residence_permit_prefixes(ctx):
-    from actions.validators import complete_id_number
+    from core.validators import complete_id_number
 
     filing = new_filing()
     a = f.actor("ent_gz")

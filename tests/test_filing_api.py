@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 import pytest
 from sqlalchemy import func, select
 
-from actions.clock import today
+from core.clock import today
 from models.audit import AuditEvent
 from models.base import db
 from models.enums import RoleName

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from actions.clock import today
+from core.clock import today
 from models.base import db
 from models.enums import TraineeStatus
 from models.filing import Attachment, Course, Filing, Teacher, Trainee, TrainingClass

@@ -183,7 +183,7 @@ def test_api_errors_are_json_and_chinese(api):
 
 
 def test_admin_creates_enterprise_with_checked_uscc(client, api):
-    from actions.validators import complete_uscc
+    from core.validators import complete_uscc
 
     admin = api("admin")
     bad = admin.post("/api/v1/enterprise/", json={"uscc": "91440101MA5DEM0A19", "name": "错码公司",

@@ -997,7 +997,7 @@ def _save(book) -> bytes:
 def _bulk_trainees(app, username: str, count: int) -> None:
     from sqlalchemy import insert
 
-    from actions.validators import complete_id_number
+    from core.validators import complete_id_number
 
     with app.app_context():
         filing = factories.complete_filing(factories.demo_enterprise(username).id, trainees=1)

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from actions.clock import today
+from core.clock import today
 from actions.review import next_filing_number
 from models.base import db, utcnow
 from models.filing import Filing, TrainingClass

@@ -25,8 +25,8 @@ from sqlalchemy import event, func, select
 
 from actions import filings as filing_actions
 from actions import review as review_actions
-from actions.clock import today
-from actions.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from core.clock import today
+from core.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from models.audit import AuditEvent, AuditImmutable
 from models.base import db, utcnow
 from models.filing import Attachment, Filing, FilingNumberCounter, Trainee

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from actions.errors import TransitionNotAllowed
+from core.errors import TransitionNotAllowed
 from actions.transitions import (
     CHANGE_REQUEST_TRANSITIONS,
     CLAIM_TRANSITIONS,

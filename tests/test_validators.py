@@ -1,4 +1,4 @@
-"""Tests for actions.validators (rule R8): text normalisation, ID numbers, credit codes, phones, dates.
+"""Tests for core.validators (rule R8): text normalisation, ID numbers, credit codes, phones, dates.
 
 Valid ID numbers and credit codes are built here with check-digit helpers written independently of the
 module, so the tests do not merely repeat the implementation. No Flask app context is needed: lazy strings
@@ -17,8 +17,8 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from actions.errors import FieldInvalid, ValidationFailed  # noqa: E402
-from actions.validators import (  # noqa: E402
+from core.errors import FieldInvalid, ValidationFailed  # noqa: E402
+from core.validators import (  # noqa: E402
     IdNumberInfo,
     id_birth_date,
     mask_id_number,

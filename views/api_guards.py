@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
 
-from actions.errors import DomainError
+from core.errors import DomainError
 from views.glue import error_response
 
 

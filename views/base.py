@@ -18,7 +18,7 @@ from flask_appbuilder.urltools import get_filter_args
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
-from actions.errors import DomainError, FieldError, NotFound, ValidationFailed
+from core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from models.scope import ScopeFilter, current_actor, load_scoped
 from views.formatting import plain_formatters
 from views.glue import attempt, error_response, flash_error

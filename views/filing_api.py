@@ -28,7 +28,7 @@ from sqlalchemy import Time, false, select
 
 from actions import filings as fa
 from actions import review as ra
-from actions.errors import DomainError, FieldError, FieldInvalid, NotFound, ValidationFailed
+from core.errors import DomainError, FieldError, FieldInvalid, NotFound, ValidationFailed
 from models.base import db
 from views.api_guards import BadRequest
 from models.enums import (

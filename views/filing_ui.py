@@ -27,10 +27,10 @@ from sqlalchemy import exists, func, select
 
 from actions import filings as fa
 from actions import review as ra
-from actions.clock import SHANGHAI, today
-from actions.errors import DomainError, FieldError, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from core.clock import SHANGHAI, today
+from core.errors import DomainError, FieldError, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, allowed
-from actions.validators import parse_date
+from core.validators import parse_date
 from models.base import db
 from models.enums import (
     ApprenticeshipType,

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from actions.errors import DomainError, StaleState
+from core.errors import DomainError, StaleState
 from models.audit import AuditImmutable
 
 log = logging.getLogger(__name__)

@@ -26,11 +26,11 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from actions.clock import today
-from actions.errors import DomainError, FieldError, NotFound, ValidationFailed
+from core.clock import today
+from core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from actions.imports import MODELS, ImportResult, import_rows
 from actions.transitions import FILING_EDITABLE
-from actions.validators import mask_id_number
+from core.validators import mask_id_number
 from imports import annotate, reader, template, trainees
 from imports.reader import ParsedSheet
 from imports.specs import KIND_LABELS, KINDS, columns_for

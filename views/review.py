@@ -31,7 +31,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from actions import review as review_actions
-from actions.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from actions.transitions import FILING_TRANSITIONS, allowed
 from models.audit import AuditEvent
 from models.base import db
@@ -273,7 +273,7 @@ class QueueFilters:
 
 
 def _trainee_rows(filing: Filing, full_id: bool) -> list[dict]:
-    from actions.validators import mask_id_number
+    from core.validators import mask_id_number
 
     return [
         {"t": t, "id_number": t.id_number if full_id else mask_id_number(t.id_number),
@@ -442,7 +442,7 @@ def _printable_filing(actor: Actor, filing_id: Any) -> Filing:
     :raises NotFound: missing or out of scope.
     :raises TransitionNotAllowed: not APPROVED.
     """
-    from actions.errors import TransitionNotAllowed
+    from core.errors import TransitionNotAllowed
 
     filing = load_scoped(db.session, Filing, filing_id, actor)
     if filing.status != FilingStatus.APPROVED:

@@ -7,8 +7,8 @@ from typing import Any, Iterable
 
 from flask_babel import lazy_gettext as _l
 
-from actions.errors import FieldError, ValidationFailed
-from actions.validators import IdNumberInfo, normalize_text, parse_date, parse_id_number, validate_phone
+from core.errors import FieldError, ValidationFailed
+from core.validators import IdNumberInfo, normalize_text, parse_date, parse_id_number, validate_phone
 
 
 class Cleaner:

@@ -13,7 +13,7 @@ the validator of its kind:
 * Contact phone numbers (mainland mobile or landline with area code): :func:`validate_phone`.
 * Calendar dates typed by people: :func:`parse_date` (Excel serial numbers are converted elsewhere).
 
-Validators raise :class:`actions.errors.FieldInvalid` with a precise Chinese message (lazy, through
+Validators raise :class:`core.errors.FieldInvalid` with a precise Chinese message (lazy, through
 Flask-Babel) naming the field, so forms, the API (422) and import reports can all show it. They never need
 an application context.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from actions.errors import FieldInvalid
+from core.errors import FieldInvalid
 
 __all__ = [
     "IdNumberInfo",
@@ -147,7 +147,7 @@ def parse_id_number(value: Any, field: str = "id_number", *, today: date | None 
     """Validate a resident ID number (R8) and return an :class:`IdNumberInfo`.
 
     Accepts full-width digits, surrounding blanks and a lower-case ``x``. Raises
-    :class:`~actions.errors.FieldInvalid` on ``field`` when the number is empty, not 18 characters long
+    :class:`~core.errors.FieldInvalid` on ``field`` when the number is empty, not 18 characters long
     (old 15-digit numbers are refused), contains characters other than digits (only the last may be X),
     encodes an impossible birth date (not a calendar date, before 1900 or after ``today``) or has a wrong
     check digit. An unknown province prefix is not an error: it is reported in ``region_warning``.
@@ -242,7 +242,7 @@ def validate_uscc(value: Any, field: str = "uscc") -> str:
 
     Checks: not empty, 18 characters, only GB 32100 characters, a known registration-authority code in
     position 1, digits in positions 3–8 (administrative division) and the check character (position 18).
-    Raises :class:`~actions.errors.FieldInvalid` on ``field`` with a precise Chinese message.
+    Raises :class:`~core.errors.FieldInvalid` on ``field`` with a precise Chinese message.
     """
     code = normalize_uscc(value)
     if not code:
@@ -283,7 +283,7 @@ def validate_phone(value: Any, field: str = "phone") -> str:
     hyphens) becomes its 11 digits. A landline with area code (``020-12345678``, ``0755 12345678``,
     ``(020)12345678``, ``02012345678``, optional extension ``-123``/``转123``) becomes ``AREA-NUMBER`` or
     ``AREA-NUMBER-EXT``, the area code having 3 digits for 010 and 02X and 4 digits otherwise.
-    Raises :class:`~actions.errors.FieldInvalid` on ``field`` otherwise (also when empty).
+    Raises :class:`~core.errors.FieldInvalid` on ``field`` otherwise (also when empty).
     """
     text = normalize_text(value)
     if text is None:
@@ -325,7 +325,7 @@ def parse_date(value: Any, field: str = "date") -> date:
     Accepts ``date``/``datetime`` objects (a datetime gives its date) and the texts ``YYYY-MM-DD``,
     ``YYYY/M/D``, ``YYYY.M.D`` and ``YYYY年M月D日``, also with full-width digits, surrounding blanks and a
     trailing time of day (``2024-01-05 00:00:00``). Numbers (e.g. Excel serials) are refused here.
-    Raises :class:`~actions.errors.FieldInvalid` on ``field`` when empty, malformed or not a real date.
+    Raises :class:`~core.errors.FieldInvalid` on ``field`` when empty, malformed or not a real date.
     """
     if isinstance(value, datetime):
         return value.date()
