@@ -69,7 +69,7 @@ def roster_file(app, rows: int) -> bytes:
 
     import openpyxl
 
-    from actions.validators import complete_id_number
+    from core.validators import complete_id_number
     from imports.template import build_template
 
     with app.test_request_context():
@@ -169,7 +169,7 @@ def seed_trainees(app, count: int, per_filing: int = 1000) -> None:
     class each), inserted in bulk; every 97th name looks like a formula (neutralised by the export)."""
     from sqlalchemy import insert
 
-    from actions.validators import complete_id_number
+    from core.validators import complete_id_number
     from models.base import db, utcnow
     from models.filing import Trainee, TrainingClass
     from tests import factories
