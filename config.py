@@ -66,10 +66,20 @@ class Config:
     AUTH_ROLE_ADMIN = "省级管理员"
     AUTH_ROLE_PUBLIC = "匿名访客"
     AUTH_USER_REGISTRATION = False
+    # One login limit per client IP for the form (/login/) and the JWT API (/api/v1/security/login) together
+    # (views/security.py). Its counters live in RATELIMIT_STORAGE_URI: set redis://host:6379/0 when gunicorn runs
+    # several workers, so they share one count; the embedded default counts in memory (per process).
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 5 minute")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_KEY_PREFIX = "apprenticeship"
+    # Redis unreachable: count in memory (per worker) meanwhile instead of failing every login.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Account lockout (actions/accounts.py): this many consecutive failed passwords lock the account for
+    # AUTH_LOCKOUT_MINUTES (unless the provincial admin unlocks it earlier).
+    AUTH_LOCKOUT_FAILURES = int(os.environ.get("AUTH_LOCKOUT_FAILURES", 5))
+    AUTH_LOCKOUT_MINUTES = int(os.environ.get("AUTH_LOCKOUT_MINUTES", 15))
 
     # The role matrix lives in models/roles.py (DESIGN §2) and is read here as FAB builtin roles.
     FAB_ROLES = FAB_ROLES

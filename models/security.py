@@ -3,10 +3,11 @@
 The security manager and the account screens that use it live in ``views/security.py``."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.enterprise import Enterprise
@@ -14,11 +15,17 @@ from models.lookups import City
 
 
 class AppUser(User):
-    """An account; 企业用户 carry ``enterprise_id``, 地市审核员 carry ``city_code``."""
+    """An account; 企业用户 carry ``enterprise_id``, 地市审核员 carry ``city_code``.
+
+    Login lockout (actions/accounts.py): FAB counts ``fail_login_count``; ``last_failed_login`` is the time of the
+    last failed password (naive UTC) and ``locked_until`` the end of a lockout (naive UTC, None when not locked).
+    """
 
     __tablename__ = "ab_user"
     enterprise_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey("enterprise.id"), index=True)
     city_code: Mapped[Optional[str]] = mapped_column(String(6), ForeignKey("city.code"), index=True)
+    last_failed_login: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     enterprise: Mapped[Optional[Enterprise]] = relationship(foreign_keys=[enterprise_id])
     city: Mapped[Optional[City]] = relationship(foreign_keys=[city_code])

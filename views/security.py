@@ -1,13 +1,56 @@
 """The security manager using ``AppUser`` and the account screens of the provincial admin (账号管理): FAB's user
-views showing and editing the enterprise / city link that scopes each account (DESIGN §2)."""
+views showing and editing the enterprise / city link that scopes each account (DESIGN §2).
+
+Login protection (both doors: the form ``/login/`` and the JWT ``POST /api/v1/security/login``):
+
+- ONE rate limit per client IP for both (``AUTH_RATE_LIMITED`` / ``AUTH_RATE_LIMIT``), counted in FAB's
+  flask-limiter with the storage of ``RATELIMIT_STORAGE_URI`` (Redis shared by every gunicorn worker; in memory
+  for the embedded default). Over the limit: 429 — the Chinese error page for the form, ``{"message": …}`` for
+  the API.
+- Account lockout after ``AUTH_LOCKOUT_FAILURES`` consecutive failed passwords (rule in actions/accounts.py); a
+  locked account is refused with the same message as a wrong password or an unknown user. The admin lifts it
+  with the 解除锁定 action of the account screens.
+"""
 from __future__ import annotations
 
-from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import RoleModelView, UserDBModelView
-from flask_babel import lazy_gettext as _l
+import logging
+import time
 
+from flask import abort, current_app, has_request_context, redirect, request
+from flask_appbuilder.actions import action
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView
+from flask_babel import lazy_gettext as _l
+from flask_limiter import RequestLimit
+from werkzeug.security import check_password_hash
+
+from actions import accounts
+from core.clock import format_local
+from core.errors import NotFound
+from models.base import utcnow
+from models.scope import current_actor, load_scoped
 from models.security import AppUser
-from views.formatting import plain_formatters
+from views.errors import _render as render_error
+from views.formatting import display_value, plain_formatters
+from views.glue import run_action
+
+log = logging.getLogger(__name__)
+
+#: The one answer to a refused login, whatever the reason (wrong password, unknown or inactive user, locked
+#: account), so that it never tells whether an account exists or is locked.
+LOGIN_REFUSED = _l("用户名或密码错误，或账号已被暂时锁定，请稍后再试")
+TOO_MANY_LOGINS_TITLE = _l("登录尝试过于频繁")
+TOO_MANY_LOGINS = _l("登录尝试过于频繁，请稍后再试")
+#: Scope (storage key part) of the login limit shared by the form and the API.
+LOGIN_LIMIT_SCOPE = "login"
+
+
+def _locked_until(value):
+    """The end of a lockout still running, in Asia/Shanghai; nothing once it has passed."""
+    if value is None or value <= utcnow():
+        return ""
+    return format_local(value)
 
 
 class AppUserDBModelView(UserDBModelView):
@@ -17,19 +60,24 @@ class AppUserDBModelView(UserDBModelView):
     show_title = _l("账号详情")
     add_title = _l("新增账号")
     edit_title = _l("编辑账号")
-    list_columns = ["username", "first_name", "last_name", "roles", "enterprise", "city", "active"]
+    list_columns = ["username", "first_name", "last_name", "roles", "enterprise", "city", "active", "locked_until"]
     search_columns = ["username", "first_name", "last_name", "email", "active"]
     base_order = ("username", "asc")
     page_size = 20
+    # The unlock action is permission ``can_unlock`` (the admin's ``^can_`` on this view; nobody else's).
+    method_permission_name = {**(UserDBModelView.method_permission_name or {}), "unlock": "unlock"}
     label_columns = {
         **UserDBModelView.label_columns,
         "enterprise": _l("所属单位"),
         "city": _l("所属地市"),
+        "last_failed_login": _l("最近一次登录失败"),
+        "locked_until": _l("锁定至"),
     }
     show_fieldsets = [
         (_l("账号"), {"fields": ["username", "first_name", "last_name", "email", "active", "roles"]}),
         (_l("数据范围"), {"fields": ["enterprise", "city"]}),
-        (_l("登录情况"), {"fields": ["last_login", "login_count", "fail_login_count"]}),
+        (_l("登录情况"), {"fields": ["last_login", "login_count", "fail_login_count", "last_failed_login",
+                                     "locked_until"]}),
     ]
     user_show_fieldsets = [
         (_l("账号"), {"fields": ["username", "first_name", "last_name", "email"]}),
@@ -38,8 +86,39 @@ class AppUserDBModelView(UserDBModelView):
     add_columns = UserDBModelView.add_columns[:-2] + ["enterprise", "city", "password", "conf_password"]
     add_columns = [c for c in add_columns if c != "groups"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "enterprise", "city"]
-    formatters_columns = plain_formatters(list_columns, ["enterprise", "city", "active", "last_login", "login_count",
-                                                         "fail_login_count", "email"])
+    formatters_columns = plain_formatters(
+        list_columns, ["enterprise", "city", "active", "last_login", "login_count", "fail_login_count", "email"],
+        existing={"locked_until": _locked_until,
+                  "last_failed_login": lambda value: display_value(format_local(value) or None)},
+    )
+
+    @action("unlock", _l("解除锁定"), _l("确定解除所选账号的登录锁定并清零登录失败次数吗？"), "fa-unlock",
+            multiple=True, single=True)
+    def unlock(self, items):
+        """解除锁定: the admin lifts the lockout of the chosen accounts (audited)."""
+        rows = self._reload(items)  # row actions skip base_filters: re-load through the scope
+        run_action(accounts.unlock, current_actor(), rows, success=_l("已解除 %(n)d 个账号的登录锁定", n=len(rows)))
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """FAB's account show page offers only 重置密码: 解除锁定 is offered beside it (not on 我的信息)."""
+        if actions and "resetpasswords" in actions:
+            actions = {**actions, "unlock": self.actions["unlock"]}
+        return super()._get_show_widget(pk, item, widgets=widgets, actions=actions, show_fieldsets=show_fieldsets)
+
+    def _reload(self, items) -> list:
+        if not isinstance(items, list):
+            items = [items]
+        rows = []
+        for item in items:
+            if item is None:
+                abort(404)
+            try:
+                rows.append(load_scoped(self.datamodel.session, AppUser, item.id, current_actor()))
+            except NotFound:
+                abort(404)
+        return rows
 
 
 class AppRoleModelView(RoleModelView):
@@ -53,12 +132,45 @@ class AppRoleModelView(RoleModelView):
     description_columns = {"name": _l("角色的权限由系统角色矩阵统一定义，不在此修改")}
 
 
+class AppAuthDBView(AuthDBView):
+    """FAB's login form; a refused login always reads the same (wrong password, unknown user, locked account)."""
+
+    invalid_login_message = LOGIN_REFUSED
+
+
+class AppSecurityApi(SecurityApi):
+    """FAB's JWT login (``POST /api/v1/security/login``); a refused login answers 401 with the same Chinese
+    message as the form. ``response_401`` is only used by ``login`` here (``refresh`` is guarded by
+    flask-jwt-extended)."""
+
+    def response_401(self):
+        return self.response(401, message=str(LOGIN_REFUSED))
+
+
+def _too_many_logins(limit: RequestLimit):
+    """429 answer of the login limit: JSON for the API, the Chinese error page for the form."""
+    response = render_error(429, TOO_MANY_LOGINS_TITLE, TOO_MANY_LOGINS)
+    if isinstance(response, tuple):
+        response = current_app.make_response(response)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+    return response
+
+
+def _not_a_login() -> bool:
+    """The limit counts the login POSTs only (not the API's token refresh)."""
+    return not (request.endpoint or "").endswith(".login")
+
+
 class AppSecurityManager(SecurityManager):
-    """Security manager using AppUser; everything else is FAB's (password hashing, login rate limit, JWT)."""
+    """Security manager using AppUser; password hashing and JWT are FAB's. Adds the login limit shared by form
+    and API, and the account lockout of actions/accounts.py."""
 
     user_model = AppUser
     userdbmodelview = AppUserDBModelView
     rolemodelview = AppRoleModelView
+    authdbview = AppAuthDBView
+    security_api = AppSecurityApi
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
@@ -66,3 +178,56 @@ class AppSecurityManager(SecurityManager):
 
         # The account list shows roles, enterprise and city: load them with the page, not per row.
         self.userdbmodelview.datamodel = EagerInterface(AppUser, eager=("roles", "enterprise", "city"))
+
+    # -- one login limit for form and API ------------------------------------------------------------------
+    @property
+    def is_auth_limited(self) -> bool:
+        """FAB's own limit (per view, per worker) is replaced by the shared one of ``register_views``."""
+        return False
+
+    def register_views(self):
+        super().register_views()
+        if not current_app.config.get("AUTH_RATE_LIMITED"):
+            return
+        login_limit = self.limiter.shared_limit(
+            lambda: current_app.config["AUTH_RATE_LIMIT"],
+            scope=LOGIN_LIMIT_SCOPE,
+            methods=["POST"],
+            exempt_when=_not_a_login,
+            on_breach=_too_many_logins,
+        )
+        api = next(v for v in self.appbuilder.baseviews if isinstance(v, AppSecurityApi))
+        for blueprint in (self.auth_view.blueprint, api.blueprint):
+            login_limit(blueprint)
+
+    # -- account lockout -----------------------------------------------------------------------------------
+    def _login_user(self, username):
+        """The account a login names (username, else e-mail), as FAB's ``auth_user_db`` finds it."""
+        if not username:
+            return None
+        return self.find_user(username=username) or self.find_user(email=username)
+
+    def auth_user_db(self, username, password):
+        """A locked account is refused before its password is looked at (same answer as a wrong password; the
+        password hash is still checked so the answer takes as long). Otherwise FAB's check."""
+        user = self._login_user(username)
+        if user is not None and user.is_active and accounts.is_locked(user):
+            check_password_hash(user.password or current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"],
+                                password or "")
+            log.info("Login refused: account %s is locked until %s", user.id, user.locked_until)
+            return None
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user, success=True):
+        """FAB's statistics on success (and an expired lock forgotten); on a failed password the lockout rule."""
+        if success:
+            accounts.clear_lock(user)
+            return super().update_user_auth_stat(user, success)
+        try:
+            accounts.register_failed_login(self.session, user, ip=request.remote_addr if has_request_context() else None)
+            self.session.commit()
+        except Exception:
+            self.session.rollback()
+            raise
+        self.on_user_login_failed(user)
+        return None
