@@ -132,13 +132,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
                 child.label = _l("账号列表")
             elif child.name == "List Roles":
                 child.label = _l("角色列表")
-    from views import filing_api, filing_ui, imports_ui, review
+    from views import api, filing_ui, imports_ui, review
 
-    for module in (filing_ui, filing_api, imports_ui, review):
+    for module in (filing_ui, api, imports_ui, review):
         module.register(appbuilder)
-    for api in (r.CityApi, r.OccupationApi, r.SkillLevelApi, r.TrainingInstitutionApi, r.SubsidyStandardApi,
-                r.WorkdayOverrideApi, r.EnterpriseApi, r.EcosystemRecognitionApi):
-        appbuilder.add_api(api)
 
 
 app = create_app()

@@ -1,0 +1,24 @@
+"""The REST APIs of DESIGN §10 under ``/api/v1``, one module per resource family:
+
+- ``filings``: ``filing`` (+ ``/<pk>/submit|withdraw|approve|return``, ``/<pk>/checklist``);
+- ``children``: ``training_class``, ``teacher``, ``trainee`` (+ ``/<pk>/mark_lost``), ``course``;
+- ``attachments``: ``attachment`` (+ ``/<pk>/content``);
+- ``registry``: the lookup tables, ``enterprise``, ``ecosystem_recognition``;
+- ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
+
+``register(appbuilder)`` adds them all (``app.py``).
+"""
+from __future__ import annotations
+
+from views.api import registry
+from views.api.attachments import AttachmentApi
+from views.api.children import CourseApi, TeacherApi, TraineeApi, TrainingClassApi
+from views.api.filings import FilingApi
+
+APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS)
+
+
+def register(appbuilder) -> None:
+    """Add the REST APIs of this package to the app."""
+    for api in APIS:
+        appbuilder.add_api(api)

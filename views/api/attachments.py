@@ -1,0 +1,95 @@
+"""``/api/v1/attachment`` (上传材料, R11; DESIGN §10): metadata through FAB's list/show, upload as
+multipart (``file``, ``kind``, ``filing_id``) through ``actions.filings.add_attachment``, delete through
+``delete_attachment``, and the bytes at ``/<pk>/content`` (``views.downloads.attachment_response``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
+
+from actions import filings as fa
+from core.errors import DomainError, FieldInvalid, ValidationFailed
+from models.base import db
+from models.enums import AttachmentKind
+from models.filing import Attachment
+from models.scope import current_actor, load_scoped
+from views.api.common import READ, ContractApi, int_field, unknown_field_error
+from views.api.openapi import operation
+from views.api_guards import BadRequest
+from views.base import API_PERMISSIONS, interface
+from views.downloads import attachment_response
+from views.glue import error_response
+
+UPLOAD_FIELDS = ("file", "kind", "filing_id", "csrf_token")
+
+
+def _add_attachment(session, actor, filing_id_raw: Any, kind: Any, upload) -> Attachment:
+    filing_id = int_field({"filing_id": filing_id_raw}, "filing_id", _l("所属备案"))
+    fa.load_filing(session, actor, filing_id, editable=True)
+    if upload is None:
+        raise FieldInvalid("file", _l("请选择要上传的文件（multipart 字段 file）"))
+    return fa.add_attachment(session, actor, filing_id, kind, upload.filename or "", upload.read())
+
+
+def _delete_attachment(session, actor, pk) -> None:
+    fa.delete_attachment(session, actor, pk)
+
+
+class AttachmentApi(ContractApi):
+    """``/api/v1/attachment``: 上传材料 (metadata; the bytes at ``/<pk>/content``)."""
+
+    list_title = show_title = add_title = edit_title = _l("上传材料")
+
+    resource_name = "attachment"
+    class_permission_name = "Attachment"
+    openapi_spec_tag = "attachment 上传材料"
+    datamodel = interface(Attachment)
+    method_permission_name = {**API_PERMISSIONS, "content": READ}
+    exclude_route_methods = {"put"}
+    list_columns = show_columns = ["id", "filing_id", "subsidy_claim_id", "change_request_id", "kind", "file_name",
+                                   "media_type", "size", "sha256", "uploaded_at"]
+    add_columns = ["filing_id", "kind"]
+    edit_columns = ["kind"]
+    search_columns = ["filing_id", "subsidy_claim_id", "change_request_id", "kind"]
+    simple_filters = {name: name for name in search_columns}
+    base_order = ("id", "asc")
+    code_labels = {"kind": AttachmentKind}
+    openapi_spec_methods = {
+        "post": {"post": {
+            "description": ("上传材料：multipart/form-data，字段 file（文件）、kind（材料类型）、filing_id。"
+                            "只接受按内容识别的 PDF、JPG、PNG、DOCX、XLSX，大小有上限，保存 sha256（R11）。"),
+            "requestBody": {"required": True, "content": {"multipart/form-data": {
+                "schema": {"$ref": "#/components/schemas/AttachmentUpload"}}}},
+        }},
+        "delete": {"delete": {"description": "删除材料（备案须为未提交/已退回，否则 409）。"}},
+    }
+
+    def post_headless(self):
+        if not request.mimetype == "multipart/form-data":
+            return error_response(BadRequest(_l("请以 multipart/form-data 上传：字段 file、kind、filing_id")))
+        unknown = [key for key in list(request.form) + list(request.files) if key not in UPLOAD_FIELDS]
+        if unknown:
+            return error_response(ValidationFailed([unknown_field_error(key) for key in unknown]))
+        return self._act(_add_attachment, request.form.get("filing_id"), request.form.get("kind"),
+                         request.files.get("file"), status=201)
+
+    def delete_headless(self, pk):
+        return self._act(_delete_attachment, pk, render=self._deleted)
+
+    @expose("/<int:pk>/content", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("content")
+    @operation("get", "下载材料文件（按权限范围）", ok={
+        "description": "文件内容（Content-Type 为识别出的类型）",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+    def content(self, pk: int):
+        try:
+            row = load_scoped(db.session, Attachment, pk, current_actor())
+        except DomainError as exc:
+            return error_response(exc)
+        return attachment_response(row, inline_allowed=False)

@@ -1,0 +1,228 @@
+"""The child rows of a filing (DESIGN §10): ``/api/v1/training_class`` (培训信息), ``teacher`` (培训师资),
+``trainee`` (培训人员, + ``/<pk>/mark_lost``) and ``course`` (培训课程).
+
+Each is created with its parent's id in the body (``filing_id``; a course with ``training_class_id``), edited
+and deleted through ``actions.filings.save_child`` / ``delete_child``; the parent filing must be editable.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, select
+
+from actions import filings as fa
+from actions import review as ra
+from core.errors import ValidationFailed
+from models.base import db
+from models.enums import ClassStatus, CourseMode, Education, Gender, TeacherKind, TraineeStatus
+from models.filing import Course, Teacher, Trainee, TrainingClass
+from models.scope import load_scoped
+from views.api.common import WRITE, ContractApi, TimeAwareInterface, check_fields, int_field
+from views.api.openapi import transition
+from views.base import API_PERMISSIONS, interface
+
+CHILD_FIELDS = {
+    "training_class": ("occupation_code", "skill_level", "start_date", "end_date", "hours", "planned_headcount",
+                       "extension_reason"),
+    "teacher": ("name", "id_number", "phone", "kind", "title", "certificate_no"),
+    "trainee": ("name", "id_number", "phone", "education", "contract_start", "contract_end", "hire_date"),
+    "course": ("training_class_id", "name", "mode", "hours", "teacher_id"),
+}
+# R7: accepted as keys so that the rule (not "unknown field") answers; never copied from the stored row.
+COURSE_AFTER_APPROVAL = ("date", "start_time", "end_time", "venue_id")
+
+
+class CourseOfFilingFilter(BaseFilter):
+    """``course?filing_id=…``: courses of the classes of one filing."""
+
+    name = "filing"
+    arg_name = "filing"
+
+    def apply(self, query, value):
+        try:
+            filing_id = int(value)
+        except (TypeError, ValueError):
+            return query.filter(false())
+        return query.filter(Course.training_class_id.in_(
+            select(TrainingClass.id).where(TrainingClass.filing_id == filing_id)))
+
+
+def _filing_id_of(session, actor, kind: str, data: dict) -> int:
+    if kind == "course":
+        class_id = int_field(data, "training_class_id", _l("培训班"))
+        return load_scoped(session, TrainingClass, class_id, actor).filing_id
+    return int_field(data, "filing_id", _l("所属备案"))
+
+
+def _create_child(session, actor, kind: str, data: dict):
+    filing_id = _filing_id_of(session, actor, kind, data)
+    fa.load_filing(session, actor, filing_id, editable=True)  # scope and state before the body's details
+    allowed = CHILD_FIELDS[kind] + (COURSE_AFTER_APPROVAL if kind == "course" else ("filing_id",))
+    check_fields(data, allowed)
+    values = {key: value for key, value in data.items() if key != "filing_id"}
+    return fa.save_child(session, actor, kind, filing_id, values)
+
+
+def _update_child(session, actor, kind: str, pk: Any, data: dict):
+    spec = fa.CHILD_KINDS[kind]
+    row = load_scoped(session, spec.model, pk, actor)
+    filing = fa.load_filing(session, actor, spec.filing_of(row).id, editable=True)
+    check_fields(data, CHILD_FIELDS[kind] + (COURSE_AFTER_APPROVAL if kind == "course" else ()))
+    values = {key: getattr(row, key) for key in CHILD_FIELDS[kind]}
+    values.update(data)
+    return fa.save_child(session, actor, kind, filing.id, values, pk=row.id)
+
+
+def _delete_child(session, actor, kind: str, pk: Any) -> None:
+    fa.delete_child(session, actor, kind, pk)
+
+
+class ChildApi(ContractApi):
+    """A child row of a filing: created with its parent's id, edited and deleted through actions/filings."""
+
+    kind = ""
+    base_order = ("id", "asc")
+
+    def post_headless(self):
+        return self._act_on_body(_create_child, self.kind, status=201)
+
+    def put_headless(self, pk):
+        return self._act_on_body(_update_child, self.kind, pk)
+
+    def delete_headless(self, pk):
+        return self._act(_delete_child, self.kind, pk, render=self._deleted)
+
+
+def _child_docs(label: str, parent: str, extra: str = "") -> dict:
+    return {
+        "get_list": {"get": {"description": (
+            f"{label}列表（按备案的权限范围）。简单查询参数 {parent}=… 按所属筛选；也支持 rison 参数 q。")}},
+        "post": {"post": {"description": (
+            f"新增{label}：请求体带 {parent}（所属{'培训班' if parent == 'training_class_id' else '备案'}）及各字段；"
+            f"备案须为未提交/已退回（否则 409），仅企业用户（审核员、管理员 403）。status 等只读或未知字段 422 拒绝。"
+            f"{extra}")}},
+        "put": {"put": {"description": (
+            f"修改{label}（部分字段即可，未给出的保持原值）。status 为只读：请求体含 status 时 422 拒绝，不会被忽略。"
+            f"{extra}")}},
+        "delete": {"delete": {"description": f"删除{label}（备案须为未提交/已退回，否则 409）。"}},
+    }
+
+
+class TrainingClassApi(ChildApi):
+    """``/api/v1/training_class``: 培训信息."""
+
+    list_title = show_title = add_title = edit_title = _l("培训信息")
+
+    resource_name = "training_class"
+    class_permission_name = "TrainingClass"
+    openapi_spec_tag = "training_class 培训信息"
+    datamodel = interface(TrainingClass)
+    kind = "training_class"
+    list_columns = show_columns = ["id", "filing_id", "occupation_code", "skill_level", "start_date", "end_date",
+                                   "hours", "planned_headcount", "status", "extension_reason", "date_change_count",
+                                   "cancel_reason", "cancelled_at"]
+    add_columns = ["filing_id", *CHILD_FIELDS["training_class"]]
+    edit_columns = list(CHILD_FIELDS["training_class"])
+    search_columns = ["filing_id", "occupation_code", "skill_level", "status"]
+    simple_filters = {name: name for name in search_columns}
+    code_labels = {"status": ClassStatus}
+    openapi_spec_methods = _child_docs("培训信息", "filing_id",
+                                       "学生学徒制只能有一条培训信息（R4）；企业新型学徒制等级四级及以上、期限1-2年"
+                                       "（超过2年须填 extension_reason，最长3年，R10）。")
+
+
+class TeacherApi(ChildApi):
+    """``/api/v1/teacher``: 培训师资信息."""
+
+    list_title = show_title = add_title = edit_title = _l("培训师资")
+
+    resource_name = "teacher"
+    class_permission_name = "Teacher"
+    openapi_spec_tag = "teacher 培训师资"
+    datamodel = interface(Teacher)
+    kind = "teacher"
+    list_columns = show_columns = ["id", "filing_id", "name", "id_number", "phone", "kind", "title",
+                                   "certificate_no", "active"]
+    add_columns = ["filing_id", *CHILD_FIELDS["teacher"]]
+    edit_columns = list(CHILD_FIELDS["teacher"])
+    search_columns = ["filing_id", "name", "id_number", "kind"]
+    simple_filters = {name: name for name in search_columns}
+    code_labels = {"kind": TeacherKind}
+    openapi_spec_methods = _child_docs("培训师资", "filing_id", "kind 为 ENTERPRISE（企业导师）或 SCHOOL（院校导师）。")
+
+
+def _mark_lost(session, actor, pk, data: dict) -> Trainee:
+    trainee = load_scoped(session, Trainee, pk, actor)
+    check_fields(data, ("reason", "lost_date"))
+    try:
+        return ra.mark_lost(session, actor, trainee.id, data.get("reason"), data.get("lost_date"))
+    except ValidationFailed as exc:
+        for error in exc.errors:  # the body names it "reason" (DESIGN §10)
+            if error.field == "lost_reason":
+                error.field = "reason"
+        raise
+
+
+class TraineeApi(ChildApi):
+    """``/api/v1/trainee``: 培训人员信息 (+ 标记为流失)."""
+
+    list_title = show_title = add_title = edit_title = _l("培训人员")
+
+    resource_name = "trainee"
+    class_permission_name = "Trainee"
+    openapi_spec_tag = "trainee 培训人员"
+    datamodel = interface(Trainee)
+    kind = "trainee"
+    method_permission_name = {**API_PERMISSIONS, "mark_lost": WRITE}
+    list_columns = show_columns = ["id", "filing_id", "name", "id_number", "gender", "birth_date", "phone",
+                                   "education", "contract_start", "contract_end", "hire_date", "status",
+                                   "lost_reason", "lost_date"]
+    add_columns = ["filing_id", *CHILD_FIELDS["trainee"]]
+    edit_columns = list(CHILD_FIELDS["trainee"])
+    search_columns = ["filing_id", "name", "id_number", "status"]
+    simple_filters = {name: name for name in search_columns}
+    code_labels = {"status": TraineeStatus, "gender": Gender, "education": Education}
+    openapi_spec_methods = _child_docs(
+        "培训人员", "filing_id",
+        "身份证号码按 GB 11643 校验（末位小写 x 自动转为 X），性别和出生日期由身份证号码得出；"
+        "同一人同一时间只能在一个在训备案中（R9）；企业新型学徒制劳动合同不少于1年（R10）。")
+
+    @expose("/<int:pk>/mark_lost", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("mark_lost")
+    @transition("标记为流失（企业用户，备案审核通过后）",
+                "请求体 {\"reason\": \"流失原因（必填）\", \"lost_date\": \"YYYY-MM-DD（可选，默认今天，不能晚于今天）\"}。"
+                "备案未审核通过或人员已流失时答 409。",
+                body="TraineeMarkLost", body_required=True)
+    def mark_lost(self, pk: int):
+        return self._act_on_body(_mark_lost, pk)
+
+
+class CourseApi(ChildApi):
+    """``/api/v1/course``: 培训课程信息."""
+
+    list_title = show_title = add_title = edit_title = _l("培训课程")
+
+    resource_name = "course"
+    class_permission_name = "Course"
+    openapi_spec_tag = "course 培训课程"
+    datamodel = TimeAwareInterface(Course, db.session)
+    kind = "course"
+    list_columns = show_columns = ["id", "training_class_id", "name", "mode", "hours", "teacher_id", "date",
+                                   "start_time", "end_time", "venue_id", "status"]
+    add_columns = [*CHILD_FIELDS["course"], *COURSE_AFTER_APPROVAL]
+    edit_columns = list(CHILD_FIELDS["course"])
+    search_columns = ["training_class_id", "name", "mode", "teacher_id"]
+    simple_filters = {name: name for name in search_columns}
+    custom_filters = {"filing_id": ("training_class_id", CourseOfFilingFilter)}
+    code_labels = {"mode": CourseMode, "status": ClassStatus}
+    openapi_spec_methods = _child_docs(
+        "培训课程", "training_class_id",
+        "线下培训（mode=OFFLINE）须指定本备案的授课教师 teacher_id（R6）；培训日期、时间和场地"
+        "（date、start_time、end_time、venue_id）在备案通过后于备案变更中配置，此处提交即 422（R7）。"
+        "列表也可用 filing_id=… 按备案筛选。")
