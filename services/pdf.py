@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -20,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from core.clock import format_local
 from models.enums import (
     ApprenticeshipType,
     AttachmentKind,
@@ -71,13 +71,6 @@ class LocalOnlyFetcher(URLFetcher):
 def render_html(html: str, *, fetcher: Optional[LocalOnlyFetcher] = None) -> bytes:
     """PDF bytes of an HTML string rendered with the local-only fetcher (no base URL: nothing relative resolves)."""
     return HTML(string=html, base_url=None, url_fetcher=fetcher or LocalOnlyFetcher()).write_pdf()
-
-
-def _local(value: Optional[datetime], fmt: str) -> str:
-    if value is None:
-        return ""
-    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Asia/Shanghai"))
-    return value.replace(tzinfo=timezone.utc).astimezone(zone).strftime(fmt)
 
 
 def _day(value: Any) -> str:
@@ -150,11 +143,11 @@ def form_context(filing: Any, printed_at: Optional[datetime] = None) -> dict:
             for c in courses
         ],
         "attachments": [{"kind": AttachmentKind.label(a.kind), "file_name": a.file_name} for a in filing.attachments],
-        "submitted_at": _local(filing.submitted_at, "%Y-%m-%d %H:%M"),
+        "submitted_at": format_local(filing.submitted_at, "%Y-%m-%d %H:%M"),
         "review_opinion": filing.review_opinion or "",
-        "review_date": _local(filing.reviewed_at or filing.approved_at, "%Y年%m月%d日"),
+        "review_date": format_local(filing.reviewed_at or filing.approved_at, "%Y年%m月%d日"),
         "review_unit": str(_l("%(city)s人力资源和社会保障局", city=city_name)),
-        "printed_at": _local(printed_at or datetime.now(timezone.utc).replace(tzinfo=None), "%Y-%m-%d %H:%M"),
+        "printed_at": format_local(printed_at or datetime.now(timezone.utc), "%Y-%m-%d %H:%M"),
     }
 
 

@@ -1038,15 +1038,16 @@ def test_export_memory_stays_flat(app, roster):
     """Streaming: exporting 10× the rows does not hold 10× the memory (rows are written as they arrive)."""
     import tracemalloc
 
-    from imports import trainees
     from models.scope import Actor
     from models.security import AppUser
+    from queries.trainees import TraineeFilters
+    from services.trainee_export import export_trainees
 
     def peak(filters) -> tuple[int, int]:
         with app.test_request_context():
             actor = Actor.from_user(db.session.scalars(select(AppUser).filter_by(username="ent_gz")).one())
             tracemalloc.start()
-            path, count = trainees.export_trainees(db.session, actor, filters, batch=50)
+            path, count = export_trainees(db.session, actor, filters, batch=50)
             result = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             Path(path).unlink()
@@ -1054,8 +1055,8 @@ def test_export_memory_stays_flat(app, roster):
         return count, result
 
     _bulk_trainees(app, "ent_gz", 3000)
-    small_count, small = peak(trainees.TraineeFilters(filing_no="XT4401-2026-009999"))
-    big_count, big = peak(trainees.TraineeFilters(name="批量"))
+    small_count, small = peak(TraineeFilters(filing_no="XT4401-2026-009999"))
+    big_count, big = peak(TraineeFilters(name="批量"))
     assert small_count == 25 and big_count == 3000
     assert big < small + 1024 * 1024, (small, big)
 

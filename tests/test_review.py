@@ -662,7 +662,7 @@ def test_attachment_download_and_preview_are_scoped(app, client):
 
 def _journey(app) -> tuple[int, int]:
     """submit → return → resubmit → approve → mark lost, all through the actions; returns (filing, trainee)."""
-    from views.review import timeline_events  # noqa: F401  (import check: the shared helper exists)
+    from queries.audit import timeline_events  # noqa: F401  (import check: the shared helper exists)
 
     with app.app_context():
         filing_id = make_filing("ent_gz", "DRAFT")
@@ -681,7 +681,7 @@ def _journey(app) -> tuple[int, int]:
 
 
 def test_timeline_events_of_filing_and_trainees_in_scope(app):
-    from views.review import timeline_events
+    from queries.audit import timeline_events
 
     filing_id, trainee_id = _journey(app)
     with app.app_context():

@@ -15,7 +15,7 @@ and shows each FieldError under its field with the user's input kept in the form
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, Callable, Optional
 from urllib.parse import urlencode
 
@@ -23,14 +23,13 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import select
 
 from actions import filings as fa
 from actions import review as ra
-from core.clock import SHANGHAI, today
+from core.clock import today
 from core.errors import DomainError, FieldError, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, allowed
-from core.validators import parse_date
 from models.base import db
 from models.enums import (
     ApprenticeshipType,
@@ -46,11 +45,10 @@ from models.enums import (
 )
 from models.filing import Attachment, Course, Filing, Teacher, Trainee, TrainingClass
 from models.lookups import Occupation, SkillLevel, TrainingInstitution
-from models.scope import current_actor, load_scoped, scoped_select
+from models.scope import current_actor, load_scoped
 from models.security import AppUser
+from queries import filings as filing_queries
 from views.glue import translate_exception
-
-PAGE_SIZE = 10
 
 #: Tab key → (label, which child kind of actions.filings.save_child it edits, or None).
 TABS: dict[str, tuple[Any, Optional[str]]] = {
@@ -157,11 +155,6 @@ def _posted(fields: tuple[str, ...]) -> dict[str, str]:
     return {f: request.form.get(f, "") for f in fields}
 
 
-def _local_day_start_utc(day: date) -> datetime:
-    """00:00 of ``day`` in Asia/Shanghai as naive UTC (timestamps are stored as naive UTC)."""
-    return datetime.combine(day, time.min, SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def _endpoint_exists(name: str) -> bool:
     return name in current_app.view_functions
 
@@ -239,67 +232,22 @@ class FilingView(BaseView):
     def results(self, programme: str):
         programme = _programme_or_404(programme)
         actor = current_actor()
-        session = db.session
-        args = request.args
-        query = {key: (args.get(key) or "").strip() for key in
-                 ("filing_no", "apprenticeship_type", "status", "submitted_from", "submitted_to", "occupation")}
-        errors: dict[str, str] = {}
-        stmt = scoped_select(Filing, actor).where(Filing.programme == programme)
-        if query["filing_no"]:
-            stmt = stmt.where(Filing.filing_no.contains(query["filing_no"], autoescape=True))
-        if query["apprenticeship_type"] in TYPES_BY_PROGRAMME[programme]:
-            stmt = stmt.where(Filing.apprenticeship_type == query["apprenticeship_type"])
-        if query["status"] in FilingStatus.codes():
-            stmt = stmt.where(Filing.status == query["status"])
-        for key, label in (("submitted_from", _l("提交日期起")), ("submitted_to", _l("提交日期止"))):
-            if not query[key]:
-                continue
-            try:
-                day = parse_date(query[key], key)
-            except ValidationFailed:
-                errors[key] = str(_l("%(label)s格式不正确，应为 YYYY-MM-DD", label=label))
-                continue
-            if key == "submitted_from":
-                stmt = stmt.where(Filing.submitted_at >= _local_day_start_utc(day))
-            else:
-                stmt = stmt.where(Filing.submitted_at < _local_day_start_utc(day + timedelta(days=1)))
-        if query["occupation"]:
-            stmt = stmt.where(exists(select(TrainingClass.id).where(
-                TrainingClass.filing_id == Filing.id, TrainingClass.occupation_code == query["occupation"])))
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-        pages = max(1, -(-total // PAGE_SIZE))
-        try:
-            page = min(max(1, int(args.get("page", 1))), pages)
-        except ValueError:
-            page = 1
-        filings = session.scalars(
-            stmt.order_by(Filing.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        ).unique().all()
-        ids = [f.id for f in filings]
-        classes: dict[int, list[TrainingClass]] = {i: [] for i in ids}
-        trainees: dict[int, int] = {}
-        if ids:
-            for cls in session.scalars(select(TrainingClass).where(TrainingClass.filing_id.in_(ids))
-                                       .order_by(TrainingClass.id)).unique():
-                classes[cls.filing_id].append(cls)
-            trainees = dict(session.execute(
-                select(Trainee.filing_id, func.count()).where(Trainee.filing_id.in_(ids),
-                                                              Trainee.status == TraineeStatus.ACTIVE)
-                .group_by(Trainee.filing_id)).all())
-        occupations = session.execute(select(Occupation.code, Occupation.name).where(Occupation.active.is_(True))
-                                      .order_by(Occupation.code)).all()
-        keep = {k: v for k, v in query.items() if v}
+        filters = filing_queries.ResultFilters.from_args(programme, request.args)
+        found = filing_queries.results_page(db.session, actor, filters, request.args.get("page", 1))
+        page = found.page
+        keep = filters.as_args()
 
         def page_url(n: int) -> str:
             return url_for("FilingView.results", programme=programme) + "?" + urlencode({**keep, "page": n})
 
         return self.render_template(
             "filing/results.html", programme=programme, programme_label=Programme.label(programme),
-            filings=filings, classes=classes, trainees=trainees, total=total, page=page, pages=pages,
-            page_url=page_url, query=query, errors=errors, occupations=occupations,
+            filings=page.items, classes=found.classes, trainees=found.trainees, total=page.total, page=page.page,
+            pages=page.pages, page_url=page_url, query=filters.values, errors=filters.errors,
+            occupations=filing_queries.active_occupations(db.session),
             types=[(c, ApprenticeshipType.label(c)) for c in TYPES_BY_PROGRAMME[programme]],
             statuses=FilingStatus.choices(), status_style=STATUS_STYLE, type_label=ApprenticeshipType.label,
-            status_label=FilingStatus.label, can_apply=actor.is_enterprise, page_size=PAGE_SIZE,
+            status_label=FilingStatus.label, can_apply=actor.is_enterprise, page_size=page.page_size,
         )
 
     # -----------------------------------------------------------------------------------------------------
@@ -354,7 +302,7 @@ class FilingView(BaseView):
                            "other_institution_name": filing.other_institution_name or ""}
         context: dict[str, Any] = {}
         if tab == "info":
-            from views.review import timeline_context  # the 审核记录 timeline shared with the reviewer's page
+            from queries.audit import timeline_context  # the 审核记录 timeline shared with the reviewer's page
 
             context.update(timeline_context(session, actor, filing))
             accepted_by = session.get(AppUser, filing.commitment_accepted_by_id) \

@@ -6,14 +6,14 @@ with 【下载错误标注文件】), 单位培训人员查询 with 【导出学
 The app is stateless: between 检查 and 确认导入 (and for the annotated error file) the uploaded workbook travels
 back in a hidden form field (base64, url-encoded form — no per-field size limit) and is checked again in full;
 nothing is kept on the server. Views are thin: reading is ``imports.reader``, every rule is in
-``actions.imports.import_rows``.
+``actions.imports.import_rows``, the trainee query is ``queries.trainees`` and the export
+``services.trainee_export``.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
-import math
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -31,7 +31,7 @@ from core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from actions.imports import MODELS, ImportResult, import_rows
 from actions.transitions import FILING_EDITABLE
 from core.validators import mask_id_number
-from imports import annotate, reader, template, trainees
+from imports import annotate, reader, template
 from imports.reader import ParsedSheet
 from imports.specs import KIND_LABELS, KINDS, columns_for
 from models.base import db
@@ -48,6 +48,8 @@ from models.enums import (
 from models.filing import Course, Filing, TrainingClass
 from models.lookups import Occupation, SkillLevel
 from models.scope import current_actor, load_scoped
+from queries import trainees
+from services import trainee_export
 from views.glue import error_response, translate_exception
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -305,14 +307,7 @@ class TraineeQueryBase(BaseView):
         filters = trainees.TraineeFilters.from_args(request.args)
         for message in filters.errors:
             flash(message, "warning")
-        session = db.session
-        total = trainees.count_trainees(session, actor, filters)
-        pages = max(1, math.ceil(total / trainees.PAGE_SIZE))
-        try:
-            page = min(max(int(request.args.get("page", 1)), 1), pages)
-        except ValueError:
-            page = 1
-        rows = trainees.trainee_page(session, actor, filters, page)
+        found = trainees.trainee_page(db.session, actor, filters, request.args.get("page", 1))
         args = filters.as_args()
         endpoint = f"{type(self).__name__}.list"
 
@@ -320,8 +315,9 @@ class TraineeQueryBase(BaseView):
             return url_for(endpoint, **args, page=n)
 
         return self.render_template(
-            "imports/trainees.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
-            page_size=trainees.PAGE_SIZE, page_url=page_url, page_numbers=_page_numbers(page, pages), menu_programme=Programme.label(self.programme),
+            "imports/trainees.html", rows=found.items, filters=filters, total=found.total, page=found.page,
+            pages=found.pages, page_size=found.page_size, page_url=page_url, page_numbers=found.numbers,
+            menu_programme=Programme.label(self.programme),
             export_url=url_for(f"{type(self).__name__}.export", **args),
             reset_url=url_for(endpoint), action_url=url_for(endpoint),
             mask=mask_id_number, occupation_text=trainees.occupation_text,
@@ -337,17 +333,6 @@ class TraineeQueryBase(BaseView):
         return export_response(trainees.TraineeFilters.from_args(request.args))
 
 
-def _page_numbers(page: int, pages: int) -> list[int]:
-    """Page links around the current page: 1 … p-2 … p+2 … last (0 marks a gap)."""
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    out: list[int] = []
-    for n in shown:
-        if out and n - out[-1] > 1:
-            out.append(0)
-        out.append(n)
-    return out
-
-
 def _filing_url(filing_id: int) -> Optional[str]:
     if "FilingView.tab" in current_app.view_functions:
         return url_for("FilingView.tab", filing_id=filing_id, tab="trainees")
@@ -356,10 +341,10 @@ def _filing_url(filing_id: int) -> Optional[str]:
 
 def export_response(filters: trainees.TraineeFilters) -> Response:
     """The streamed 导出学员名单 workbook of the current user's trainees matching ``filters``."""
-    path, count = trainees.export_trainees(db.session, current_actor(), filters)
+    path, count = trainee_export.export_trainees(db.session, current_actor(), filters)
     db.session.rollback()  # the read transaction ends before the (possibly slow) download
-    response = Response(trainees.stream_and_remove(path), mimetype=XLSX, direct_passthrough=True)
-    name = trainees.export_file_name(today())
+    response = Response(trainee_export.stream_and_remove(path), mimetype=XLSX, direct_passthrough=True)
+    name = trainee_export.export_file_name(today())
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"trainees_{today():%Y%m%d}.xlsx\"; filename*=UTF-8''{quote(name)}")
     response.headers["Cache-Control"] = "no-store"

@@ -1,11 +1,12 @@
 """审核管理 → 备案审核 (R13, R14), the audit timeline of a filing, and 打印备案表 (R12) as PDF.
 
-- ``ReviewFilingView``: the city reviewer's queue (pending first; filters; 20 per page), a read-only detail page
-  with every tab of the filing and its materials, and the decisions 【通过】 / 【退回】 (POST + CSRF, through
-  ``actions.review`` via ``views.glue.run_action``). The provincial admin may open the queue and the detail
-  read-only; enterprise users use their own filing pages.
-- ``timeline_events`` + ``templates/audit/_timeline.html``: the AuditEvents of a filing and of its rows
-  (e.g. 标记为流失 of a trainee), oldest first, limited to the actor's scope — shared with the enterprise pages.
+- ``ReviewFilingView``: the city reviewer's queue (``queries.review``: pending first; filters; 20 per page), a
+  read-only detail page with every tab of the filing and its materials, and the decisions 【通过】 / 【退回】
+  (POST + CSRF, through ``actions.review`` via ``views.glue.run_action``). The provincial admin may open the queue
+  and the detail read-only; enterprise users use their own filing pages.
+- The audit timeline: its rows come from ``queries.audit.timeline_context`` (shared with the enterprise pages),
+  its labels from the template globals ``audit_action_label`` / ``audit_status_label`` / ``audit_entity_label``
+  registered here for ``templates/audit/_timeline.html``.
 - ``FilingPrintView`` (``/filing/<id>/form.pdf``) and ``FilingFormPdfApi`` (``GET /api/v1/filing/<pk>/form.pdf``):
   the 备案表 of an APPROVED filing rendered by ``services.pdf``.
 - ``AuditEventApi``: read-only ``/api/v1/audit_event/`` (GET only; audit rows are never edited or deleted).
@@ -13,12 +14,8 @@
 from __future__ import annotations
 
 import io
-import math
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Optional
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import (abort, current_app, flash, get_flashed_messages, make_response, redirect, request,
                    send_file, url_for)
@@ -27,8 +24,6 @@ from flask_appbuilder.api import BaseApi
 from flask_appbuilder.api import expose as api_expose
 from flask_appbuilder.security.decorators import protect
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
 
 from actions import review as review_actions
 from core.errors import DomainError, NotFound
@@ -49,18 +44,19 @@ from models.enums import (
     TeacherKind,
     TraineeStatus,
 )
-from models.filing import Attachment, ChangeRequest, Course, Filing, Teacher, Trainee, TrainingClass
-from models.scope import Actor, current_actor, load_scoped, scope_condition
+from models.filing import Attachment, Filing
+from models.scope import Actor, current_actor, load_scoped
 from models.security import AppUser
+from queries import review as review_queries
+from queries.audit import timeline_context
 from views.base import ScopedModelRestApi, interface
 from views.glue import error_response, run_action
 
-PAGE_SIZE = 20
 #: Materials a browser may show inline (预览); everything else is always a download.
 PREVIEW_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 
 # ---------------------------------------------------------------------------------------------------------
-# Audit timeline (shared with the enterprise filing pages)
+# Audit timeline labels (template globals; the events come from queries.audit)
 # ---------------------------------------------------------------------------------------------------------
 
 #: (entity, action) → label; ``(None, action)`` is the fallback for any entity.
@@ -125,70 +121,9 @@ def audit_entity_label(event: AuditEvent) -> str:
     return str(label) if label is not None else event.entity
 
 
-def timeline_events(session: Session, actor: Actor, filing: Filing) -> list[AuditEvent]:
-    """AuditEvents of ``filing`` and of its rows (trainees, classes, teachers, change requests), oldest first,
-    limited to what ``actor`` may see. Events older than the filing are left out (SQLite may reuse the id of a
-    deleted draft)."""
-    def ids(model):
-        return select(model.id).where(model.filing_id == filing.id)
-
-    stmt = (
-        select(AuditEvent)
-        .where(
-            scope_condition(AuditEvent, actor),
-            or_(
-                (AuditEvent.entity == "filing") & (AuditEvent.entity_id == filing.id),
-                (AuditEvent.entity == "trainee") & AuditEvent.entity_id.in_(ids(Trainee)),
-                (AuditEvent.entity == "teacher") & AuditEvent.entity_id.in_(ids(Teacher)),
-                (AuditEvent.entity == "training_class") & AuditEvent.entity_id.in_(ids(TrainingClass)),
-                (AuditEvent.entity == "change_request") & AuditEvent.entity_id.in_(ids(ChangeRequest)),
-            ),
-            AuditEvent.created_at >= filing.created_at - timedelta(seconds=1),
-        )
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    )
-    return list(session.scalars(stmt))
-
-
-def actor_names(session: Session, events: list[AuditEvent]) -> dict[int, str]:
-    """Display names (姓名) of the accounts that acted in ``events``, keyed by user id (one query)."""
-    user_ids = {e.actor_id for e in events if e.actor_id is not None}
-    if not user_ids:
-        return {}
-    rows = session.execute(select(AppUser.id, AppUser.first_name, AppUser.last_name)
-                           .where(AppUser.id.in_(user_ids)))
-    return {uid: f"{first or ''}{last or ''}".strip() for uid, first, last in rows}
-
-
-def timeline_context(session: Session, actor: Actor, filing: Filing) -> dict:
-    """What ``templates/audit/_timeline.html`` needs: ``{"events": [...], "actor_names": {...}}``."""
-    events = timeline_events(session, actor, filing)
-    return {"events": events, "actor_names": actor_names(session, events)}
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Asia/Shanghai"))
-
-
-def _utc_start_of(day: date) -> datetime:
-    """Midnight of ``day`` in Asia/Shanghai as naive UTC (timestamps are stored naive UTC)."""
-    return datetime.combine(day, time.min, tzinfo=_zone()).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _parse_day(raw: Optional[str]) -> tuple[Optional[date], bool]:
-    """``(day, ok)`` from a ``YYYY-MM-DD`` query value; empty is ``(None, True)``."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None, True
-    try:
-        return date.fromisoformat(raw), True
-    except ValueError:
-        return None, False
 
 
 def _message_page(status: int, title: Any, message: Any, back_url: Optional[str] = None, back_label: Any = None):
@@ -213,63 +148,6 @@ def _require_review_reader(actor: Actor) -> None:
     """The review screens are for the city reviewer and the provincial admin (read-only)."""
     if not (actor.is_reviewer or actor.is_admin):
         _message_page(403, _l("无权访问"), _l("备案审核仅供地市审核员和省级管理员使用。"))
-
-
-@dataclass
-class QueueFilters:
-    """The queue's query conditions as typed (invalid codes dropped; bad dates reported in ``errors``)."""
-
-    programme: str = ""
-    apprenticeship_type: str = ""
-    enterprise: str = ""
-    status: str = ""
-    submitted_from: str = ""
-    submitted_to: str = ""
-    errors: dict = field(default_factory=dict)  # field → message
-
-    @classmethod
-    def from_args(cls, args) -> "QueueFilters":
-        return cls(
-            programme=args.get("programme", "") if args.get("programme") in Programme.codes() else "",
-            apprenticeship_type=(args.get("apprenticeship_type", "")
-                                 if args.get("apprenticeship_type") in ApprenticeshipType.codes() else ""),
-            enterprise=(args.get("enterprise") or "").strip()[:128],
-            status=args.get("status", "") if args.get("status") in FilingStatus.codes() else "",
-            submitted_from=(args.get("submitted_from") or "").strip()[:10],
-            submitted_to=(args.get("submitted_to") or "").strip()[:10],
-        )
-
-    def as_args(self) -> dict:
-        return {k: v for k, v in (("programme", self.programme), ("apprenticeship_type", self.apprenticeship_type),
-                                  ("enterprise", self.enterprise), ("status", self.status),
-                                  ("submitted_from", self.submitted_from), ("submitted_to", self.submitted_to))
-                if v}
-
-    def conditions(self) -> list:
-        from models.enterprise import Enterprise
-
-        out = []
-        if self.programme:
-            out.append(Filing.programme == self.programme)
-        if self.apprenticeship_type:
-            out.append(Filing.apprenticeship_type == self.apprenticeship_type)
-        if self.status:
-            out.append(Filing.status == self.status)
-        if self.enterprise:
-            pattern = "%" + self.enterprise.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            out.append(Filing.enterprise_id.in_(
-                select(Enterprise.id).where(Enterprise.name.like(pattern, escape="\\"))))
-        start, ok = _parse_day(self.submitted_from)
-        if not ok:
-            self.errors["submitted_from"] = _l("日期格式应为 YYYY-MM-DD")
-        elif start:
-            out.append(Filing.submitted_at >= _utc_start_of(start))
-        end, ok = _parse_day(self.submitted_to)
-        if not ok:
-            self.errors["submitted_to"] = _l("日期格式应为 YYYY-MM-DD")
-        elif end:
-            out.append(Filing.submitted_at < _utc_start_of(end + timedelta(days=1)))
-        return out
 
 
 def _trainee_rows(filing: Filing, full_id: bool) -> list[dict]:
@@ -309,33 +187,17 @@ class ReviewFilingView(BaseView):
     def list(self):
         actor = current_actor()
         _require_review_reader(actor)
-        filters = QueueFilters.from_args(request.args)
-        conditions = [scope_condition(Filing, actor), *filters.conditions()]
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
-        total = db.session.scalar(select(func.count()).select_from(Filing).where(*conditions)) or 0
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        page = min(page, pages)
-        trainee_count = (select(func.count(Trainee.id)).where(Trainee.filing_id == Filing.id)
-                         .correlate(Filing).scalar_subquery())
-        pending_first = case((Filing.status == FilingStatus.SUBMITTED, 0), else_=1)
-        stmt = (select(Filing, trainee_count)
-                .where(*conditions)
-                .order_by(pending_first, Filing.submitted_at.desc().nulls_last(), Filing.id.desc())
-                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-        rows = [{"filing": f, "trainees": n} for f, n in db.session.execute(stmt).unique()]
-        statuses = [s for s in FilingStatus.codes() if actor.is_admin or s != FilingStatus.DRAFT]
+        filters = review_queries.QueueFilters.from_args(request.args)
+        found = review_queries.queue_page(db.session, actor, filters, request.args.get("page", 1))
 
         def page_url(n: int) -> str:
             return url_for("ReviewFilingView.list") + "?" + urlencode({**filters.as_args(), "page": n})
 
         return self.render_template(
-            "review/list.html", rows=rows, filters=filters, total=total, page=page, pages=pages,
-            page_url=page_url, page_size=PAGE_SIZE, actor=actor,
+            "review/list.html", rows=found.items, filters=filters, total=found.total, page=found.page,
+            pages=found.pages, page_url=page_url, page_size=found.page_size, actor=actor,
             programmes=Programme.choices(), types=ApprenticeshipType.choices(),
-            statuses=[(s, FilingStatus.label(s)) for s in statuses],
+            statuses=[(s, FilingStatus.label(s)) for s in review_queries.visible_statuses(actor)],
             programme_label=Programme.label, type_label=ApprenticeshipType.label, status_label=FilingStatus.label,
         )
 
@@ -344,15 +206,7 @@ class ReviewFilingView(BaseView):
         actor = current_actor()
         _require_review_reader(actor)
         db.session.expire_all()  # after a refused decision: show the row as it is now
-        try:
-            stmt = (select(Filing).where(scope_condition(Filing, actor), Filing.id == int(filing_id))
-                    .options(selectinload(Filing.classes).selectinload(TrainingClass.courses)
-                             .selectinload(Course.teacher),
-                             selectinload(Filing.teachers), selectinload(Filing.trainees),
-                             selectinload(Filing.attachments), selectinload(Filing.institution)))
-            filing = db.session.scalars(stmt).unique().one_or_none()
-        except (TypeError, ValueError):
-            filing = None
+        filing = review_queries.filing_detail(db.session, actor, filing_id)
         if filing is None:
             _not_found()
         reviewer = None
@@ -444,14 +298,12 @@ def _printable_filing(actor: Actor, filing_id: Any) -> Filing:
     """
     from core.errors import TransitionNotAllowed
 
-    filing = load_scoped(db.session, Filing, filing_id, actor)
+    filing = review_queries.filing_detail(db.session, actor, filing_id)
+    if filing is None:
+        raise NotFound()
     if filing.status != FilingStatus.APPROVED:
         raise TransitionNotAllowed(_l("只有审核通过的备案才能打印备案表"))
-    stmt = (select(Filing).where(Filing.id == filing.id)
-            .options(selectinload(Filing.classes).selectinload(TrainingClass.courses).selectinload(Course.teacher),
-                     selectinload(Filing.teachers), selectinload(Filing.trainees),
-                     selectinload(Filing.attachments), selectinload(Filing.institution)))
-    return db.session.scalars(stmt).unique().one()
+    return filing
 
 
 def _pdf_response(filing: Filing):

@@ -1,0 +1,168 @@
+"""单位培训人员查询 (manual §3.2.1.3, §3.2.2.3): the trainees of the user's filings (both programmes), searchable
+by name, ID number, filing number, programme, type, filing status, trainee status and class dates.
+
+One SELECT gives a page (plus one COUNT), whatever the page size: the class period and first occupation of each
+filing come from a grouped sub-query joined once. The same SELECT is the row source of the streamed
+导出学员名单 (``services.trainee_export``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from core.validators import normalize_id_number, normalize_text
+from models.enums import ApprenticeshipType, ClassStatus, FilingStatus, Programme, TraineeStatus
+from models.filing import Filing, Trainee, TrainingClass
+from models.lookups import Occupation, SkillLevel
+from models.scope import Actor, scope_condition
+from queries.paging import Page, paginate
+from queries.search import contains, parse_days
+
+PAGE_SIZE = 20
+DATE_LABELS = {"date_from": _l("培训期间起"), "date_to": _l("培训期间止")}
+
+
+def _bad_date(label: Any, raw: str) -> Any:
+    return _l("%(label)s“%(value)s”不是有效日期，应为 YYYY-MM-DD，已忽略", label=label, value=raw)
+
+
+@dataclass
+class TraineeFilters:
+    """The search form of 单位培训人员查询 (query-string values, validated)."""
+
+    name: Optional[str] = None
+    id_number: Optional[str] = None
+    filing_no: Optional[str] = None
+    programme: Optional[str] = None
+    apprenticeship_type: Optional[str] = None
+    filing_status: Optional[str] = None
+    status: Optional[str] = None
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+    errors: list[str] = field(default_factory=list)
+
+    FIELDS = ("name", "id_number", "filing_no", "programme", "apprenticeship_type", "filing_status", "status",
+              "date_from", "date_to")
+
+    @classmethod
+    def from_args(cls, args: Any) -> "TraineeFilters":
+        out = cls()
+        out.name = normalize_text(args.get("name"))
+        number = normalize_id_number(args.get("id_number"))
+        out.id_number = number or None
+        out.filing_no = normalize_text(args.get("filing_no"))
+        for key, codeset in (("programme", Programme), ("apprenticeship_type", ApprenticeshipType),
+                             ("filing_status", FilingStatus), ("status", TraineeStatus)):
+            value = normalize_text(args.get(key))
+            setattr(out, key, value if value in codeset.codes() else None)
+        days, errors = parse_days({key: normalize_text(args.get(key)) for key in DATE_LABELS}, DATE_LABELS,
+                                  _bad_date)
+        out.date_from, out.date_to = days.get("date_from"), days.get("date_to")
+        out.errors.extend(errors.values())
+        return out
+
+    def as_args(self) -> dict[str, str]:
+        """The non-empty filters as query-string values (pagination and export links)."""
+        out = {}
+        for key in self.FIELDS:
+            value = getattr(self, key)
+            if value not in (None, ""):
+                out[key] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    def conditions(self) -> list:
+        conds = []
+        if self.name:
+            conds.append(contains(Trainee.name, self.name))
+        if self.id_number:
+            if len(self.id_number) == 18:
+                conds.append(Trainee.id_number == self.id_number)
+            else:
+                conds.append(contains(Trainee.id_number, self.id_number))
+        if self.filing_no:
+            conds.append(contains(Filing.filing_no, self.filing_no.upper()))
+        if self.programme:
+            conds.append(Filing.programme == self.programme)
+        if self.apprenticeship_type:
+            conds.append(Filing.apprenticeship_type == self.apprenticeship_type)
+        if self.filing_status:
+            conds.append(Filing.status == self.filing_status)
+        if self.status:
+            conds.append(Trainee.status == self.status)
+        if self.date_from or self.date_to:
+            # Class dates: the filing has a normal class whose period meets [date_from, date_to].
+            period = [TrainingClass.filing_id == Filing.id, TrainingClass.status == ClassStatus.NORMAL]
+            if self.date_to:
+                period.append(TrainingClass.start_date <= self.date_to)
+            if self.date_from:
+                period.append(TrainingClass.end_date >= self.date_from)
+            conds.append(exists(select(TrainingClass.id).where(and_(*period))))
+        return conds
+
+
+COLUMNS = (
+    Trainee.id, Trainee.name, Trainee.id_number, Trainee.gender, Trainee.birth_date, Trainee.phone,
+    Trainee.education, Trainee.contract_start, Trainee.contract_end, Trainee.hire_date, Trainee.status,
+    Trainee.lost_reason, Trainee.lost_date, Filing.id.label("filing_id"), Filing.filing_no, Filing.programme,
+    Filing.apprenticeship_type, Filing.status.label("filing_status"),
+)
+
+
+def trainee_select(actor: Actor, filters: TraineeFilters):
+    """SELECT of the trainees in the actor's scope matching ``filters``, newest filing first."""
+    visible = scope_condition(Filing, actor)
+    classes = (
+        select(TrainingClass.filing_id.label("filing_id"), func.min(TrainingClass.id).label("first_class_id"),
+               func.min(TrainingClass.start_date).label("class_start"),
+               func.max(TrainingClass.end_date).label("class_end"), func.count().label("class_count"))
+        .where(TrainingClass.status == ClassStatus.NORMAL,
+               TrainingClass.filing_id.in_(select(Filing.id).where(visible)))
+        .group_by(TrainingClass.filing_id)
+        .subquery("filing_classes")
+    )
+    first = aliased(TrainingClass, name="first_class")
+    return (
+        select(*COLUMNS, classes.c.class_start, classes.c.class_end, classes.c.class_count,
+               first.occupation_code, Occupation.name.label("occupation_name"),
+               SkillLevel.name.label("skill_level_name"))
+        .select_from(Trainee)
+        .join(Filing, Filing.id == Trainee.filing_id)
+        .outerjoin(classes, classes.c.filing_id == Filing.id)
+        .outerjoin(first, first.id == classes.c.first_class_id)
+        .outerjoin(Occupation, Occupation.code == first.occupation_code)
+        .outerjoin(SkillLevel, SkillLevel.level == first.skill_level)
+        .where(visible, *filters.conditions())
+        .order_by(Filing.id.desc(), Trainee.id)
+    )
+
+
+def count_select(actor: Actor, filters: TraineeFilters):
+    """COUNT of the trainees ``trainee_select`` gives (without its class sub-query)."""
+    return (select(func.count()).select_from(Trainee).join(Filing, Filing.id == Trainee.filing_id)
+            .where(scope_condition(Filing, actor), *filters.conditions()))
+
+
+def count_trainees(session: Session, actor: Actor, filters: TraineeFilters) -> int:
+    return session.scalar(count_select(actor, filters)) or 0
+
+
+def trainee_page(session: Session, actor: Actor, filters: TraineeFilters, page: Any,
+                 page_size: int = PAGE_SIZE) -> Page:
+    """One page of trainees (rows as mappings of ``trainee_select``'s columns); ``page`` is user input."""
+    return paginate(session, trainee_select(actor, filters), page, page_size, count_select(actor, filters),
+                    rows="mappings")
+
+
+def occupation_text(code: Optional[str], name: Optional[str], count: Optional[int]) -> str:
+    """The 职业（工种） cell: the first class's occupation, "等N个工种" when the filing has several classes."""
+    if not code:
+        return ""
+    text = f"{code} {name or ''}".strip()
+    if count and count > 1:
+        text += f" 等{count}个工种"
+    return text
