@@ -13,18 +13,21 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
 
 from actions import audit
+from actions.specs import CHILD_SPECS, COURSE, FILING_INFO, INSTITUTION, TEACHER, TRAINEE, TRAINING_CLASS
 from core.cleaning import Cleaner
 from core.clock import add_years, today
 from core.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed, ValidationFailed
-from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, check
+from actions.workflow import run
 from models.base import utcnow
 from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import (
@@ -39,7 +42,7 @@ from models.enums import (
     TraineeStatus,
     TYPES_BY_PROGRAMME,
 )
-from models.filing import Attachment, Course, Filing, Teacher, Trainee, TrainingClass
+from models.filing import Attachment, Course, Filing, PersonLock, Teacher, Trainee, TrainingClass
 from models.lookups import Occupation, SkillLevel, TrainingInstitution
 from models.scope import Actor, load_scoped
 
@@ -68,6 +71,9 @@ TYPE_RULES: dict[str, TypeRules] = {
                                                            AK.APPRENTICE_AGREEMENT)),
 }
 
+# Edits of a filing's tabs are allowed only in these states (DESIGN §4).
+FILING_EDITABLE = frozenset({FilingStatus.DRAFT, FilingStatus.RETURNED})
+
 RECOGNITION_MISSING = _l("该机构没有当前有效的产业技能生态链企业认定记录，请联系当地人社部门维护")
 NOT_EDITABLE = _l("备案已提交或已审核，当前不能修改；如需修改请先撤回（已提交待审核时）")
 R9_CONFLICT = _l("该人员已在其他在训的学徒制培训备案中（培训期间重叠），同一人同一时间只能参加一个备案")
@@ -79,37 +85,6 @@ ALLOWED_UPLOADS = {
     "png": "image/png",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-# Field labels built once (lazy strings), not per validated row: imports validate thousands of rows.
-FIELD_LABELS = {
-    "入职日期": _l("入职日期"),
-    "其他培训机构名称": _l("其他培训机构名称"),
-    "合作培训机构": _l("合作培训机构"),
-    "培训开始日期": _l("培训开始日期"),
-    "培训班（职业工种）": _l("培训班（职业工种）"),
-    "培训等级": _l("培训等级"),
-    "培训结束日期": _l("培训结束日期"),
-    "培训课时": _l("培训课时"),
-    "姓名": _l("姓名"),
-    "导师类型": _l("导师类型"),
-    "延长培训期限原因": _l("延长培训期限原因"),
-    "授课教师": _l("授课教师"),
-    "授课方式": _l("授课方式"),
-    "文化程度": _l("文化程度"),
-    "职业（工种）": _l("职业（工种）"),
-    "职称/技能等级": _l("职称/技能等级"),
-    "联系人": _l("联系人"),
-    "联系电话": _l("联系电话"),
-    "计划培训人数": _l("计划培训人数"),
-    "证书编号": _l("证书编号"),
-    "课时": _l("课时"),
-    "课程名称": _l("课程名称"),
-}
-CONTRACT_LABELS = {
-    True: (_l("劳动合同开始日期"), _l("劳动合同结束日期"), _l("劳动合同结束日期不能早于开始日期")),
-    False: (_l("学徒培训协议开始日期"), _l("学徒培训协议结束日期"), _l("学徒培训协议结束日期不能早于开始日期")),
 }
 
 
@@ -211,13 +186,11 @@ def save_filing_info(session: Session, actor: Actor, filing_id: Any, data: dict)
     :raises NotFound / Forbidden / TransitionNotAllowed: see ``load_filing``.
     :raises ValidationFailed: missing contact or invalid phone (R8).
     """
-    filing = load_filing(session, actor, filing_id, editable=True)
+    filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
     clean = Cleaner(data)
-    clean.text("contact_name", FIELD_LABELS["联系人"], required=True, max_len=64)
-    clean.phone("contact_phone", FIELD_LABELS["联系电话"], required=True)
+    FILING_INFO.clean_fields(clean)
     values = clean.finish()
-    filing.contact_name = values["contact_name"]
-    filing.contact_phone = values["contact_phone"]
+    _apply_edit(session, actor, filing, filing, values, FILING_INFO.form_fields(), _l("备案信息"))
     return filing
 
 
@@ -227,10 +200,11 @@ def save_institution(session: Session, actor: Actor, filing_id: Any, data: dict)
     ``data``: ``institution_id`` (an id, or empty / "other" for 其他培训机构) and ``other_institution_name``.
     :raises ValidationFailed: nothing chosen, unknown institution, or 其他 without a name.
     """
-    filing = load_filing(session, actor, filing_id, editable=True)
+    filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
     clean = Cleaner(data)
     raw = clean.raw("institution_id")
-    other_name = clean.text("other_institution_name", FIELD_LABELS["其他培训机构名称"], max_len=128)
+    INSTITUTION.clean_fields(clean, names=("other_institution_name",))
+    other_name = clean.out["other_institution_name"]
     if raw in (None, "", "other", "OTHER"):
         if raw in (None, "") and not other_name:
             clean.error("institution_id", _l("请选择合作培训机构"))
@@ -239,13 +213,14 @@ def save_institution(session: Session, actor: Actor, filing_id: Any, data: dict)
             clean.error("other_institution_name", _l("合作培训机构选择“其他培训机构”时，其他培训机构名称必填"))
         institution = None
     else:
-        institution_id = clean.integer("institution_id", FIELD_LABELS["合作培训机构"])
+        institution_id = clean.integer("institution_id", INSTITUTION.field("institution_id").label)
         institution = session.get(TrainingInstitution, institution_id) if institution_id else None
         if institution is None or not institution.active:
             clean.error("institution_id", _l("所选合作培训机构不存在或已停用"), raw)
     clean.finish()
-    filing.institution_id = institution.id if institution else None
-    filing.other_institution_name = None if institution else other_name
+    values = {"institution_id": institution.id if institution else None,
+              "other_institution_name": None if institution else other_name}
+    _apply_edit(session, actor, filing, filing, values, INSTITUTION.form_fields(), _l("培训机构情况"))
     return filing
 
 
@@ -267,21 +242,18 @@ def clean_training_class(session: Session, filing: Filing, data: dict, *, pk: Op
     """Validate 培训信息 values (R4, R10); returns the cleaned values or raises ValidationFailed with all errors."""
     rules = rules_for(filing)
     clean = Cleaner(data)
-    code = clean.text("occupation_code", FIELD_LABELS["职业（工种）"], required=True, max_len=16)
-    if code and not session.scalars(select(Occupation.id).where(Occupation.code == code,
-                                                                 Occupation.active.is_(True))).first():
+    TRAINING_CLASS.clean_fields(clean, filing.apprenticeship_type)
+    code, level = clean.out.get("occupation_code"), clean.out.get("skill_level")
+    start, end, reason = clean.out.get("start_date"), clean.out.get("end_date"), clean.out.get("extension_reason")
+    if code and not clean.has_error("occupation_code") and not session.scalars(
+            select(Occupation.id).where(Occupation.code == code, Occupation.active.is_(True))).first():
         clean.error("occupation_code", _l("职业（工种）编码 %(code)s 不存在，请从列表中选择", code=code), code)
-    level = clean.integer("skill_level", FIELD_LABELS["培训等级"], required=True, minimum=1, maximum=5)
-    if level is not None and session.get(SkillLevel, level) is None:
-        clean.error("skill_level", _l("培训等级不存在"), level)
-    if level is not None and rules.min_skill_level is not None and level > rules.min_skill_level:
-        # R10: 企业新型学徒制 trains to 四级/中级工 or above.
-        clean.error("skill_level", _l("企业新型学徒制的培训等级应为四级/中级工及以上"), level)
-    start = clean.day("start_date", FIELD_LABELS["培训开始日期"], required=True)
-    end = clean.day("end_date", FIELD_LABELS["培训结束日期"], required=True)
-    clean.integer("hours", FIELD_LABELS["培训课时"], required=True, minimum=1, maximum=10000)
-    clean.integer("planned_headcount", FIELD_LABELS["计划培训人数"], required=True, minimum=1, maximum=100000)
-    reason = clean.text("extension_reason", FIELD_LABELS["延长培训期限原因"], max_len=500)
+    if level is not None and not clean.has_error("skill_level"):
+        if session.get(SkillLevel, level) is None:
+            clean.error("skill_level", _l("培训等级不存在"), level)
+        elif rules.min_skill_level is not None and level > rules.min_skill_level:
+            # R10: 企业新型学徒制 trains to 四级/中级工 or above.
+            clean.error("skill_level", _l("企业新型学徒制的培训等级应为四级/中级工及以上"), level)
     if start and end:
         if end < start:
             clean.error("end_date", _l("培训结束日期不能早于培训开始日期"), end)
@@ -300,43 +272,51 @@ def clean_training_class(session: Session, filing: Filing, data: dict, *, pk: Op
     return clean.finish()
 
 
-def clean_teacher(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None) -> dict:
-    """Validate 培训师资信息 values (R8; one teacher once per filing)."""
+def id_index(rows: Iterable[Any]) -> dict[str, int]:
+    """ID number → row id of a filing's teachers or trainees (built once per save or per imported file)."""
+    return {r.id_number: r.id for r in rows}
+
+
+def _taken_by_other_row(taken: dict[str, int], number: str, pk: Optional[int]) -> bool:
+    return number in taken and taken[number] != pk
+
+
+def clean_teacher(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None,
+                  taken: Optional[dict[str, int]] = None) -> dict:
+    """Validate 培训师资信息 values (R8; one teacher once per filing). ``taken``: ``id_index`` of the filing's
+    teachers when the caller cleans many rows (imports), so each row costs the same whatever the filing's size."""
     clean = Cleaner(data)
-    clean.text("name", FIELD_LABELS["姓名"], required=True, max_len=64)
-    info = clean.id_number("id_number")
-    clean.phone("phone", FIELD_LABELS["联系电话"], required=True)
-    clean.choice("kind", FIELD_LABELS["导师类型"], TeacherKind.codes(), required=True)
-    clean.text("title", FIELD_LABELS["职称/技能等级"], max_len=64)
-    clean.text("certificate_no", FIELD_LABELS["证书编号"], max_len=64)
-    if info and any(t.id_number == info.number and t.id != pk for t in filing.teachers):
-        clean.error("id_number", _l("该导师已在本备案中，不能重复添加"), info.number)
+    TEACHER.clean_fields(clean, filing.apprenticeship_type)
+    number = clean.out.get("id_number")
+    if number and _taken_by_other_row(taken if taken is not None else id_index(filing.teachers), number, pk):
+        clean.error("id_number", _l("该导师已在本备案中，不能重复添加"), number)
     return clean.finish()
 
 
 def clean_trainee(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None,
-                  check_r9: bool = True) -> dict:
-    """Validate 培训人员信息 values (R8, R9, R10); gender and birth date derive from the ID number."""
+                  check_r9: bool = True, taken: Optional[dict[str, int]] = None) -> dict:
+    """Validate 培训人员信息 values (R8, R9, R10); gender and birth date derive from the ID number.
+
+    ``check_r9`` off: the caller checks the whole list at once (set-based, imports). ``taken``: as ``clean_teacher``.
+    """
     rules = rules_for(filing)
     clean = Cleaner(data)
-    clean.text("name", FIELD_LABELS["姓名"], required=True, max_len=64)
+    TRAINEE.clean_fields(clean, filing.apprenticeship_type, names=("name",))
     info = clean.id_number("id_number")
-    clean.phone("phone", FIELD_LABELS["联系电话"], required=True)
-    clean.choice("education", FIELD_LABELS["文化程度"], Education.codes(), required=True)
-    start_label, end_label, order_message = CONTRACT_LABELS[rules.labour_contract]
-    start = clean.day("contract_start", start_label, required=rules.labour_contract)
-    end = clean.day("contract_end", end_label, required=rules.labour_contract)
-    clean.day("hire_date", FIELD_LABELS["入职日期"], required=rules.labour_contract)
+    TRAINEE.clean_fields(clean, filing.apprenticeship_type, names=("phone", "education", "contract_start",
+                                                                    "contract_end", "hire_date"))
+    start, end = clean.out.get("contract_start"), clean.out.get("contract_end")
     if start and end:
         if end < start:
-            clean.error("contract_end", order_message, end)
+            clean.error("contract_end", _l("%(end)s不能早于开始日期",
+                                           end=TRAINEE.field("contract_end", filing.apprenticeship_type).label), end)
         elif rules.labour_contract and end < add_years(start, 1) - timedelta(days=1):
             # R10: 企业新型学徒制 trainees need a labour contract of at least one year.
             clean.error("contract_end", _l("企业新型学徒制培训人员的劳动合同期限应不少于1年"), end)
     if info:
         clean.out["gender"] = info.gender
         clean.out["birth_date"] = info.birth_date
-        if any(t.id_number == info.number and t.id != pk for t in filing.trainees):
+        if _taken_by_other_row(taken if taken is not None else id_index(filing.trainees), info.number, pk):
             # R9: duplicates inside one filing are refused.
             clean.error("id_number", _l("该人员已在本备案中，不能重复添加"), info.number)
         elif check_r9 and conflicting_id_numbers(session, filing, [info.number]):
@@ -349,13 +329,10 @@ def clean_course(session: Session, filing: Filing, data: dict, *, pk: Optional[i
     if not rules_for(filing).has_courses:
         raise FieldInvalid("training_class_id", _l("学生学徒制备案没有培训课程信息"))
     clean = Cleaner(data)
-    class_id = clean.integer("training_class_id", FIELD_LABELS["培训班（职业工种）"], required=True)
+    COURSE.clean_fields(clean, filing.apprenticeship_type)
+    class_id, mode, teacher_id = (clean.out.get(k) for k in ("training_class_id", "mode", "teacher_id"))
     if class_id is not None and class_id not in {c.id for c in filing.classes}:
         clean.error("training_class_id", _l("请选择本备案的培训信息"), class_id)
-    clean.text("name", FIELD_LABELS["课程名称"], required=True, max_len=128)
-    mode = clean.choice("mode", FIELD_LABELS["授课方式"], CourseMode.codes(), required=True)
-    clean.integer("hours", FIELD_LABELS["课时"], required=True, minimum=1, maximum=1000)
-    teacher_id = clean.integer("teacher_id", FIELD_LABELS["授课教师"])
     if teacher_id is not None and teacher_id not in {t.id for t in filing.teachers if t.active}:
         clean.error("teacher_id", _l("授课教师须为本备案的培训师资"), teacher_id)
     if mode == CourseMode.OFFLINE and teacher_id is None and not clean.has_error("teacher_id"):
@@ -394,49 +371,76 @@ def _collection(filing: Filing, kind: str, row: Any = None, class_id: Optional[i
     return getattr(filing, {"training_class": "classes", "teacher": "teachers", "trainee": "trainees"}[kind])
 
 
+def row_name(row: Any) -> str:
+    """How a row is named in messages and the audit trail (a name, a course, an occupation)."""
+    if isinstance(row, TrainingClass):
+        return f"{row.occupation_code} {row.start_date or ''}".strip()
+    if isinstance(row, Attachment):
+        return row.file_name
+    if isinstance(row, Filing):
+        return row.filing_no or f"#{row.id}"
+    return getattr(row, "name", None) or f"#{row.id}"
+
+
+def _apply_edit(session: Session, actor: Actor, row: Any, filing: Filing, values: dict, names: Iterable[str],
+                name: Any = None, *, is_new: bool = False) -> None:
+    """Set ``values`` on ``row`` and audit the save with its before/after diff (DESIGN §7: every write audited)."""
+    names = tuple(dict.fromkeys((*names, *values)))
+    before = {} if is_new else audit.snapshot(row, names)
+    for key, value in values.items():
+        setattr(row, key, value)
+    session.flush()
+    audit.record_edit(session, actor, "create" if is_new else "update", row, before, audit.snapshot(row, names),
+                      row_name=name or row_name(row), filing=filing)
+
+
 def save_child(session: Session, actor: Actor, kind: str, filing_id: Any, data: dict,
                pk: Optional[Any] = None) -> Any:
-    """Add (``pk`` None) or update one child row of an editable filing after validating it.
+    """Add (``pk`` None) or update one child row of an editable filing after validating it; audited with a diff.
 
+    The filing row is locked first and its state checked under the lock, so an edit cannot slip in while the
+    filing is being submitted (a submit waits for the edit, then sees it).
     :raises NotFound: the filing or the row is missing or out of scope (or the row belongs to another filing).
     :raises Forbidden: not an enterprise user.
     :raises TransitionNotAllowed: the filing is not DRAFT/RETURNED.
     :raises ValidationFailed: every invalid field, named.
     """
     spec = CHILD_KINDS[kind]
-    filing = load_filing(session, actor, filing_id, editable=True)
+    filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
     row = None
     if pk not in (None, ""):
         row = load_scoped(session, spec.model, pk, actor)
         if spec.filing_of(row).id != filing.id:
             raise NotFound()
     values = spec.clean(session, filing, data, pk=row.id if row else None)
-    class_id = values.pop("training_class_id", None)
-    if row is None:
+    class_id = values.get("training_class_id")
+    is_new = row is None
+    if is_new:
         row = spec.model()
         _collection(filing, kind, class_id=class_id).append(row)
     elif kind == "course" and class_id != row.training_class_id:
         _collection(filing, kind, row).remove(row)
         _collection(filing, kind, class_id=class_id).append(row)
-    for key, value in values.items():
-        setattr(row, key, value)
-    session.flush()
+    _apply_edit(session, actor, row, filing, values, CHILD_SPECS[kind].form_fields(), is_new=is_new)
     return row
 
 
 def delete_child(session: Session, actor: Actor, kind: str, pk: Any) -> None:
-    """Delete one child row of an editable filing (courses of a deleted class go with it).
+    """Delete one child row of an editable filing (courses of a deleted class go with it); audited.
 
     :raises NotFound / Forbidden / TransitionNotAllowed: as ``save_child``.
     :raises ValidationFailed: a teacher still teaches a course.
     """
     spec = CHILD_KINDS[kind]
     row = load_scoped(session, spec.model, pk, actor)
-    filing = load_filing(session, actor, spec.filing_of(row).id, editable=True)
+    filing = load_filing(session, actor, spec.filing_of(row).id, editable=True, for_update=True)
     if kind == "teacher":
         used = session.scalars(select(Course.name).where(Course.teacher_id == row.id)).first()
         if used:
             raise FieldInvalid("teacher_id", _l("该导师仍是课程“%(course)s”的授课教师，请先修改课程", course=used))
+    names = CHILD_SPECS[kind].form_fields()
+    audit.record_edit(session, actor, "delete", row, audit.snapshot(row, names), {}, row_name=row_name(row),
+                      filing=filing)
     _collection(filing, kind, row).remove(row)
     session.flush()
 
@@ -446,14 +450,47 @@ def delete_child(session: Session, actor: Actor, kind: str, pk: Any) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def conflicting_id_numbers(session: Session, filing: Filing, id_numbers: list[str]) -> set[str]:
+def lock_persons(session: Session, id_numbers: Iterable[str]) -> None:
+    """Lock one ``person_lock`` row per ID number, in ID-number order, until the transaction ends (R9).
+
+    Submission and approval call this before checking R9, so of two filings with the same person submitted at
+    the same moment the second waits for the first and then sees it. PostgreSQL: INSERT … ON CONFLICT DO
+    NOTHING (waits on a row another transaction is inserting) then SELECT … FOR UPDATE. SQLite: the INSERT takes
+    the database's single write lock, which serialises the two the same way.
+    """
+    numbers = sorted(set(id_numbers))
+    if not numbers:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    for start in range(0, len(numbers), 1000):
+        chunk = numbers[start:start + 1000]
+        session.execute(insert(PersonLock).values([{"id_number": n} for n in chunk]).on_conflict_do_nothing())
+        if dialect == "postgresql":
+            session.execute(select(PersonLock.id_number).where(PersonLock.id_number.in_(chunk))
+                            .order_by(PersonLock.id_number).with_for_update())
+
+
+def active_id_numbers(session: Session, filing: Filing) -> list[str]:
+    """The ID numbers of the filing's active (not lost) trainees, without loading the rows."""
+    return list(session.scalars(select(Trainee.id_number).where(Trainee.filing_id == filing.id,
+                                                                Trainee.status == TraineeStatus.ACTIVE)))
+
+
+def conflicting_id_numbers(session: Session, filing: Filing, id_numbers: Optional[list[str]] = None) -> set[str]:
     """ID numbers already active in another SUBMITTED/APPROVED filing whose period overlaps this one (R9).
 
-    Active = not lost, class not cancelled. Without class dates the period is unknown and only the submit
-    check (which requires a class) decides. The other filing is never named: it may be another enterprise's.
+    ``id_numbers`` None: every active trainee of ``filing`` (one query, whatever the size). Active = not lost,
+    class not cancelled. Without class dates the period is unknown and only the submit check (which requires a
+    class) decides. The other filing is never named: it may be another enterprise's.
     """
     start, end = filing_period(filing)
-    if not id_numbers or start is None:
+    if id_numbers is None:
+        own = aliased(Trainee)
+        id_numbers = select(own.id_number).where(own.filing_id == filing.id, own.status == TraineeStatus.ACTIVE)
+    elif not id_numbers:
+        return set()
+    if start is None:
         return set()
     stmt = (
         select(Trainee.id_number)
@@ -503,10 +540,12 @@ def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, fi
 
     :raises ValidationFailed: unknown kind, empty or oversized file, or content that is not the type it claims.
     """
-    filing = load_filing(session, actor, filing_id, editable=True)
+    filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
     if kind not in AK.codes():
         raise FieldInvalid("kind", _l("请选择材料类型"), kind)
-    name = os.path.basename((file_name or "").replace("\\", "/")).strip()[:255]
+    # Names end up in Content-Disposition headers: no control characters (CR/LF/NUL), no directories.
+    name = "".join(ch for ch in os.path.basename((file_name or "").replace("\\", "/")) if ch >= " " and ch != "\x7f")
+    name = name.strip()[:255]
     if not name:
         raise FieldInvalid("file", _l("请选择要上传的文件"))
     limit = current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
@@ -522,6 +561,8 @@ def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, fi
                      sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by_id=actor.user_id)
     session.add(row)
     session.flush()
+    audit.record_edit(session, actor, "create", row, {}, audit.snapshot(row, ("kind", "file_name", "size", "sha256")),
+                      row_name=name, filing=filing)
     return row
 
 
@@ -533,7 +574,9 @@ def delete_attachment(session: Session, actor: Actor, attachment_id: Any) -> Non
     row = load_scoped(session, Attachment, attachment_id, actor)
     if row.filing_id is None:
         raise NotFound()
-    load_filing(session, actor, row.filing_id, editable=True)
+    filing = load_filing(session, actor, row.filing_id, editable=True, for_update=True)
+    audit.record_edit(session, actor, "delete", row, audit.snapshot(row, ("kind", "file_name", "size", "sha256")),
+                      {}, row_name=row.file_name, filing=filing)
     session.delete(row)
     session.flush()
 
@@ -572,7 +615,9 @@ class Checklist:
                 "missing_attachment_kinds": self.missing_attachment_kinds}
 
 
-def _revalidate(session: Session, filing: Filing, kind: str, row: Any, data: dict, **kw) -> list[str]:
+def _revalidate(session: Session, filing: Filing, kind: str, row: Any, **kw) -> list[str]:
+    """The problems of a stored row under today's rules (the same cleaner as the forms, fed the row's values)."""
+    data = {name: getattr(row, name, None) for name in CHILD_SPECS[kind].form_fields()}
     try:
         CHILD_KINDS[kind].clean(session, filing, data, pk=row.id, **kw)
     except ValidationFailed as exc:
@@ -606,10 +651,7 @@ def build_checklist(session: Session, filing: Filing) -> Checklist:
     if rules.single_class and len(classes) > 1:
         problems.append(_l("学生学徒制一次备案只允许一条培训信息"))
     for c in classes:
-        data = {"occupation_code": c.occupation_code, "skill_level": c.skill_level, "start_date": c.start_date,
-                "end_date": c.end_date, "hours": c.hours, "planned_headcount": c.planned_headcount,
-                "extension_reason": c.extension_reason}
-        problems += _revalidate(session, filing, "training_class", c, data, row_count=0)
+        problems += _revalidate(session, filing, "training_class", c, row_count=0)
     result.add("training_class", _l("培训信息"), problems, "classes")
 
     problems = []
@@ -618,20 +660,21 @@ def build_checklist(session: Session, filing: Filing) -> Checklist:
     result.add("teacher", _l("培训师资信息"), problems, "teachers")
 
     problems = []
-    trainees = [t for t in filing.trainees if t.status == TraineeStatus.ACTIVE]
-    if not trainees:
+    # Set-based, no row loaded (R9 and the head count are SQL over the filing's active trainees): every trainee
+    # row was cleaned when it was saved (form, API or import) and none of its field rules depends on anything
+    # that can change later; one person twice in a filing is refused by a unique constraint.
+    active = session.scalar(select(func.count()).select_from(Trainee).where(
+        Trainee.filing_id == filing.id, Trainee.status == TraineeStatus.ACTIVE)) or 0
+    if not active:
         problems.append(_l("请至少填写一名培训人员"))
     planned = sum(c.planned_headcount for c in classes)
-    if classes and len(trainees) > planned:
-        problems.append(_l("培训人员 %(n)d 人，超过计划培训人数 %(p)d 人", n=len(trainees), p=planned))
-    for t in trainees:
-        data = {"name": t.name, "id_number": t.id_number, "phone": t.phone, "education": t.education,
-                "contract_start": t.contract_start, "contract_end": t.contract_end, "hire_date": t.hire_date}
-        problems += [f"{t.name}：{p}" for p in _revalidate(session, filing, "trainee", t, data, check_r9=False)]
-    conflicts = conflicting_id_numbers(session, filing, [t.id_number for t in trainees])
-    for t in trainees:
-        if t.id_number in conflicts:
-            problems.append(f"{t.name}：{R9_CONFLICT}")
+    if classes and active > planned:
+        problems.append(_l("培训人员 %(n)d 人，超过计划培训人数 %(p)d 人", n=active, p=planned))
+    conflicts = conflicting_id_numbers(session, filing)
+    if conflicts:
+        names = session.execute(select(Trainee.name, Trainee.id_number).where(
+            Trainee.filing_id == filing.id, Trainee.id_number.in_(conflicts)).order_by(Trainee.id)).all()
+        problems += [f"{name}：{R9_CONFLICT}" for name, _number in names]
     result.add("trainee", _l("培训人员信息"), problems, "trainees")
 
     if rules.has_courses:
@@ -657,55 +700,45 @@ def checklist(session: Session, actor: Actor, filing_id: Any) -> Checklist:
     return build_checklist(session, load_scoped(session, Filing, filing_id, actor))
 
 
-def submit(session: Session, actor: Actor, filing_id: Any) -> Filing:
-    """提交审核: DRAFT/RETURNED → SUBMITTED once every checklist item is satisfied (R11, R3, R9).
+def submit_guard(session: Session, actor: Actor, filing: Filing, values: dict) -> None:
+    """提交审核 requires every checklist item (R11; R3 and R9 re-checked).
 
-    :raises Forbidden: not an enterprise user.
-    :raises TransitionNotAllowed: not DRAFT/RETURNED.
     :raises ValidationFailed: the checklist has problems (each item listed).
     """
-    _require_enterprise(actor)
-    filing = load_scoped(session, Filing, filing_id, actor)
-    target = check(FILING_TRANSITIONS, filing.status, "submit")
+    lock_persons(session, active_id_numbers(session, filing))  # R9 under concurrency: see lock_persons
     result = build_checklist(session, filing)
     if not result.ready:
         errors = [FieldError(item.code, f"{item.label}：{item.message}") for item in result.items if not item.ok]
         raise ValidationFailed(errors, _l("还有 %(n)d 项未完成，不能提交审核", n=len(errors)))
-    before = filing.status
-    filing.status = target
-    filing.submitted_at = utcnow()
-    audit.record(session, actor, "submit", filing, from_status=before, to_status=target)
-    return filing
+
+
+def delete_effect(session: Session, actor: Actor, filing: Filing, values: dict) -> dict:
+    """删除: what the audit event keeps of the filing (its rows go with it)."""
+    return {"programme": filing.programme, "apprenticeship_type": filing.apprenticeship_type}
+
+
+def submit(session: Session, actor: Actor, filing_id: Any) -> Filing:
+    """提交审核: DRAFT/RETURNED → SUBMITTED (the filing table's ``submit`` row; rules in ``submit_guard``).
+
+    :raises Forbidden / NotFound / TransitionNotAllowed / ValidationFailed: see ``actions.workflow.run``.
+    """
+    return run(session, actor, "filing", "submit", filing_id)
 
 
 def withdraw(session: Session, actor: Actor, filing_id: Any) -> Filing:
     """撤回: SUBMITTED → DRAFT by the enterprise, before the reviewer decides.
 
-    :raises Forbidden: not an enterprise user.
-    :raises TransitionNotAllowed: not SUBMITTED (e.g. already decided).
+    :raises Forbidden / NotFound / TransitionNotAllowed: see ``actions.workflow.run``.
     """
-    _require_enterprise(actor)
-    filing = load_scoped(session, Filing, filing_id, actor)
-    target = check(FILING_TRANSITIONS, filing.status, "withdraw")
-    before = filing.status
-    filing.status = target
-    audit.record(session, actor, "withdraw", filing, from_status=before, to_status=target)
-    return filing
+    return run(session, actor, "filing", "withdraw", filing_id)
 
 
 def delete_filing(session: Session, actor: Actor, filing_id: Any) -> None:
     """删除: a DRAFT/RETURNED filing and its rows are removed; the audit trail stays.
 
-    :raises Forbidden: not an enterprise user.
-    :raises TransitionNotAllowed: not DRAFT/RETURNED.
+    :raises Forbidden / NotFound / TransitionNotAllowed: see ``actions.workflow.run``.
     """
-    _require_enterprise(actor)
-    filing = load_scoped(session, Filing, filing_id, actor)
-    check(FILING_TRANSITIONS, filing.status, "delete")
-    audit.record(session, actor, "delete", filing, from_status=filing.status, to_status=None,
-                 diff={"programme": filing.programme, "apprenticeship_type": filing.apprenticeship_type})
-    session.delete(filing)
-    session.flush()
+    return run(session, actor, "filing", "delete", filing_id)
 
 
 def count_rows(session: Session, filing: Filing) -> dict[str, int]:

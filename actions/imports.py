@@ -22,13 +22,15 @@ from actions.filings import (
     clean_course,
     clean_teacher,
     clean_trainee,
+    id_index,
     clean_training_class,
     conflicting_id_numbers,
     load_filing,
     rules_for,
 )
 from core.validators import normalize_id_number
-from imports.specs import CHOICE, KINDS, Column, build_choices, columns_for
+from actions.specs import import_columns
+from imports.specs import CHOICE, KINDS, Column, build_choices
 from models.base import utcnow
 from models.enums import ClassStatus, Gender, TraineeStatus
 from models.filing import Course, Teacher, Trainee, TrainingClass
@@ -100,7 +102,7 @@ def import_rows(session: Session, actor: Actor, filing_id: Any, kind: str, rows:
     rows = _as_rows(rows)
     if not rows:
         raise FieldInvalid("file", _l("文件中没有数据行"))
-    columns = columns_for(kind, filing.apprenticeship_type)
+    columns = import_columns(kind, filing.apprenticeship_type)
     specs = {c.key: c for c in columns}
     choice_columns = [(c, build_choices(session, filing, c.source)) for c in columns if c.type == CHOICE]
     if kind == "course" and not any(c.status == ClassStatus.NORMAL for c in filing.classes):
@@ -119,7 +121,11 @@ def import_rows(session: Session, actor: Actor, filing_id: Any, kind: str, rows:
     cleaned: list[tuple[Any, dict]] = []
     first_seen: dict[str, int] = {}
     class_count = len(filing.classes)
-    kwargs: dict[str, Any] = {"check_r9": False} if kind == "trainee" else {}  # R9: whole file at once, below
+    kwargs: dict[str, Any] = {}
+    if kind == "trainee":  # R9: the whole file at once, below; the filing's rows indexed once (linear)
+        kwargs = {"check_r9": False, "taken": id_index(filing.trainees)}
+    elif kind == "teacher":
+        kwargs = {"taken": id_index(filing.teachers)}
     for index, row in enumerate(rows):
         row_errors = list(row.errors)
         values = row.values

@@ -6,7 +6,6 @@ optimistic ``version``, so of two people deciding at once exactly one wins; the 
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Optional
 
 from flask_babel import lazy_gettext as _l
@@ -14,20 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from actions import audit
-from core.cleaning import Cleaner
+from actions.filings import active_id_numbers, conflicting_id_numbers, lock_persons
+from actions.workflow import run
 from core.clock import today
-from core.errors import Forbidden, NotFound, TransitionNotAllowed
-from actions.transitions import FILING_TRANSITIONS, check
+from core.errors import FieldError, NotFound, TransitionNotAllowed, ValidationFailed
 from models.base import utcnow
 from models.enums import FilingStatus, TraineeStatus
 from models.filing import Filing, FilingNumberCounter, Trainee
 from models.scope import Actor, load_scoped
-
-
-def _require_reviewer(actor: Actor) -> None:
-    if not actor.is_reviewer:
-        raise Forbidden(_l("只有地市审核员可以审核备案"))
 
 
 def next_filing_number(session: Session, city_code: str, year: int) -> str:
@@ -53,10 +46,12 @@ def next_filing_number(session: Session, city_code: str, year: int) -> str:
     raise TransitionNotAllowed()
 
 
-def _load_for_decision(session: Session, actor: Actor, filing_id: Any, action: str) -> tuple[Filing, str]:
+def lock_for_decision(session: Session, actor: Actor, filing_id: Any) -> Filing:
     """Lock the filing of the reviewer's city, whatever its state, so that a filing withdrawn meanwhile
-    answers 409 (状态已变化) rather than 404; another city's filing stays NotFound (R14)."""
-    _require_reviewer(actor)
+    answers 409 (状态已变化) rather than 404; another city's filing stays NotFound (R14).
+
+    :raises NotFound: missing, not a number, or another city's filing.
+    """
     try:
         pk = int(filing_id)
     except (TypeError, ValueError):
@@ -66,76 +61,81 @@ def _load_for_decision(session: Session, actor: Actor, filing_id: Any, action: s
     filing = session.scalars(stmt).unique().first()
     if filing is None:
         raise NotFound()
-    return filing, check(FILING_TRANSITIONS, filing.status, action)
+    return filing
+
+
+def _decided_by(actor: Actor, filing: Filing, opinion: Optional[str]) -> None:
+    filing.reviewed_at = utcnow()
+    filing.reviewed_by_id = actor.user_id
+    filing.review_opinion = opinion
+
+
+def approve_guard(session: Session, actor: Actor, filing: Filing, values: dict) -> None:
+    """R9 re-checked at approval, under the person locks: nobody of this filing may meanwhile be active in another
+    SUBMITTED/APPROVED filing whose period overlaps (the other filing is not named: another enterprise's).
+
+    :raises ValidationFailed: names the filing's trainees concerned.
+    """
+    lock_persons(session, active_id_numbers(session, filing))
+    conflicts = conflicting_id_numbers(session, filing)
+    if conflicts:
+        names = "、".join(t.name for t in filing.trainees if t.id_number in conflicts)
+        raise ValidationFailed([FieldError("trainees", _l("以下人员已在其他在训的学徒制培训备案中（培训期间重叠），"
+                                                          "不能审核通过，请退回企业处理：%(names)s", names=names))])
+
+
+def approve_effect(session: Session, actor: Actor, filing: Filing, values: dict) -> dict:
+    """通过: a new filing number of the city and year (R13); who decided, with the optional opinion (R14)."""
+    filing.filing_no = next_filing_number(session, filing.city_code, today().year)
+    _decided_by(actor, filing, values.get("opinion"))
+    return {"filing_no": filing.filing_no}
+
+
+def return_effect(session: Session, actor: Actor, filing: Filing, values: dict) -> None:
+    """退回: the opinion (required by the table's input) is shown to the enterprise (R14)."""
+    _decided_by(actor, filing, values["opinion"])
 
 
 def approve(session: Session, actor: Actor, filing_id: Any, opinion: Optional[str] = None) -> Filing:
     """通过: SUBMITTED → APPROVED with a new filing number (R13), decided by the filing city's reviewer (R14).
 
-    :raises Forbidden: not a reviewer.
-    :raises NotFound: another city's filing (or missing).
-    :raises TransitionNotAllowed: not SUBMITTED (already decided, withdrawn …).
+    :raises Forbidden / NotFound / TransitionNotAllowed: see ``actions.workflow.run``.
     """
-    filing, target = _load_for_decision(session, actor, filing_id, "approve")
-    before = filing.status
-    filing.status = target
-    filing.filing_no = next_filing_number(session, filing.city_code, today().year)
-    filing.approved_at = filing.reviewed_at = utcnow()
-    filing.reviewed_by_id = actor.user_id
-    filing.review_opinion = (opinion or "").strip() or None
-    session.flush()  # the version check happens here: a concurrent decision makes this fail (StaleDataError)
-    audit.record(session, actor, "approve", filing, from_status=before, to_status=target,
-                 reason=filing.review_opinion, diff={"filing_no": filing.filing_no})
-    return filing
+    return run(session, actor, "filing", "approve", filing_id, {"opinion": opinion})
 
 
 def return_filing(session: Session, actor: Actor, filing_id: Any, opinion: Any) -> Filing:
     """退回: SUBMITTED → RETURNED; the opinion is required and shown to the enterprise (R14).
 
-    :raises Forbidden: not a reviewer.
-    :raises NotFound: another city's filing (or missing).
-    :raises TransitionNotAllowed: not SUBMITTED.
-    :raises ValidationFailed: no opinion.
+    :raises Forbidden / NotFound / TransitionNotAllowed / ValidationFailed: see ``actions.workflow.run``.
     """
-    clean = Cleaner({"opinion": opinion})
-    text = clean.text("opinion", _l("审核意见"), required=True, max_len=1000)
-    filing, target = _load_for_decision(session, actor, filing_id, "return")
-    clean.finish()
-    before = filing.status
-    filing.status = target
-    filing.reviewed_at = utcnow()
-    filing.reviewed_by_id = actor.user_id
-    filing.review_opinion = text
-    session.flush()
-    audit.record(session, actor, "return", filing, from_status=before, to_status=target, reason=text)
-    return filing
+    return run(session, actor, "filing", "return", filing_id, {"opinion": opinion})
+
+
+def lock_filing_of_trainee(session: Session, actor: Actor, trainee: Trainee) -> None:
+    """A trainee's transition locks its filing first (a child's change re-checks the parent under the lock)."""
+    load_scoped(session, Filing, trainee.filing_id, actor, for_update=True)
+
+
+def mark_lost_guard(session: Session, actor: Actor, trainee: Trainee, values: dict) -> None:
+    """标记为流失 only on an APPROVED filing (R12), with a date inside the filing's span (not in the future).
+
+    :raises TransitionNotAllowed: the filing is not APPROVED.
+    """
+    if trainee.filing.status != FilingStatus.APPROVED:
+        raise TransitionNotAllowed(_l("只有审核通过的备案才能标记流失人员"))
+
+
+def mark_lost_effect(session: Session, actor: Actor, trainee: Trainee, values: dict) -> dict:
+    """The reason and date are kept on the trainee; it stops counting for R9 (released at once)."""
+    trainee.lost_reason = values["lost_reason"]
+    trainee.lost_date = values["lost_date"]
+    return {"trainee": trainee.name, "lost_date": values["lost_date"].isoformat()}
 
 
 def mark_lost(session: Session, actor: Actor, trainee_id: Any, reason: Any, lost_date: Any = None) -> Trainee:
     """标记为流失: a trainee of an APPROVED filing leaves; reason required; released from R9.
 
-    :raises Forbidden: not an enterprise user.
-    :raises NotFound: not the actor's trainee.
-    :raises TransitionNotAllowed: the filing is not APPROVED, or the trainee is already lost.
-    :raises ValidationFailed: no reason, bad date, or a date outside the filing's span / in the future.
+    :raises Forbidden / NotFound / TransitionNotAllowed / ValidationFailed: see ``actions.workflow.run``.
     """
-    if not actor.is_enterprise:
-        raise Forbidden(_l("只有企业用户可以标记流失人员"))
-    trainee = load_scoped(session, Trainee, trainee_id, actor)
-    filing = trainee.filing
-    if filing.status != FilingStatus.APPROVED:
-        raise TransitionNotAllowed(_l("只有审核通过的备案才能标记流失人员"))
-    if trainee.status == TraineeStatus.LOST:
-        raise TransitionNotAllowed(_l("该人员已标记为流失"))
-    clean = Cleaner({"lost_reason": reason, "lost_date": lost_date if lost_date not in (None, "") else today()})
-    text = clean.text("lost_reason", _l("流失原因"), required=True, max_len=500)
-    day: Optional[date] = clean.day("lost_date", _l("流失日期"), required=True)
-    if day and day > today():
-        clean.error("lost_date", _l("流失日期不能晚于今天"), day)
-    clean.finish()
-    trainee.status = TraineeStatus.LOST
-    trainee.lost_reason = text
-    trainee.lost_date = day
-    audit.record(session, actor, "mark_lost", trainee, from_status=TraineeStatus.ACTIVE, to_status=TraineeStatus.LOST,
-                 reason=text, diff={"trainee": trainee.name, "lost_date": day.isoformat()})
-    return trainee
+    return run(session, actor, "trainee", "mark_lost", trainee_id, {"lost_reason": reason, "lost_date": lost_date})

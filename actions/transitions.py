@@ -1,29 +1,70 @@
 """The state machines of DESIGN §4, one transition table per entity, in one module.
 
-A table maps ``(from_status, action)`` to the new status; ``None`` as the target means the row is deleted.
-``check(table, status, action)`` is the only place an action asks whether it may run.
+Each row is data (``actions.workflow.Transition``): from, action, to, role, guard, effect, inputs, and how the row
+action appears (label, confirmation, icon, screens, multi-row). ``actions.workflow.run`` applies any row; views and
+the REST API generate their buttons, FAB actions and ``POST /api/v1/<entity>/<pk>/<action>`` endpoints from these
+tables. A new transition is a new row here plus its guard/effect functions in the workflow's rule module.
+
+Filing: DRAFT —submit→ SUBMITTED —approve→ APPROVED; SUBMITTED —return→ RETURNED —submit→ SUBMITTED;
+SUBMITTED —withdraw→ DRAFT; DRAFT|RETURNED —delete→ gone (audit kept). APPROVED → CANCELLED is not a user action:
+it happens when the last class of the filing is cancelled (注销培训班 acts on a class, R18).
+Trainee: ACTIVE —mark_lost→ LOST (filing APPROVED, R12).
+The change-request and subsidy-claim tables get their rows (guards, effects, screens) when those workflows are
+built; their state pairs are declared below already.
 """
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from actions import filings, review
+from actions.filings import FILING_EDITABLE
+from actions.workflow import DATE, Input, Transition, Workflow, register, workflow
 from core.errors import TransitionNotAllowed
 from models.enums import ChangeRequestStatus as CR
 from models.enums import ClaimStatus as CS
 from models.enums import FilingStatus as FS
+from models.enums import RoleName, TraineeStatus
+from models.filing import Filing, Trainee
 
 DELETED = None
+ENTERPRISE, REVIEWER = RoleName.ENTERPRISE, RoleName.REVIEWER
+OPINION = _l("审核意见")
 
-FILING_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    (FS.DRAFT, "submit"): FS.SUBMITTED,
-    (FS.RETURNED, "submit"): FS.SUBMITTED,
-    (FS.SUBMITTED, "withdraw"): FS.DRAFT,
-    (FS.SUBMITTED, "approve"): FS.APPROVED,
-    (FS.SUBMITTED, "return"): FS.RETURNED,
-    (FS.APPROVED, "cancel_class"): FS.CANCELLED,
-    (FS.DRAFT, "delete"): DELETED,
-    (FS.RETURNED, "delete"): DELETED,
-}
+FILING = register(Workflow("filing", Filing, (
+    Transition("filing", "submit", (FS.DRAFT, FS.RETURNED), FS.SUBMITTED, ENTERPRISE, _l("提交审核"),
+               confirm=_l("提交后等待地市人社部门审核，审核前可撤回。确定提交审核吗？"), icon="fa-paper-plane",
+               style="primary", guard=filings.submit_guard, stamps=("submitted_at",), screens=("filing",),
+               success=_l("备案申请已提交审核，请等待地市人社部门审核")),
+    Transition("filing", "withdraw", (FS.SUBMITTED,), FS.DRAFT, ENTERPRISE, _l("撤回"),
+               confirm=_l("撤回后可修改再重新提交审核。确定撤回吗？"), icon="fa-undo", style="warning",
+               screens=("filing",), success=_l("备案申请已撤回，可修改后重新提交审核")),
+    Transition("filing", "delete", (FS.DRAFT, FS.RETURNED), DELETED, ENTERPRISE, _l("删除"),
+               confirm=_l("删除后不能恢复。确定删除该备案申请吗？"), icon="fa-trash", style="danger",
+               effect=filings.delete_effect, screens=("filing", "results"), multi=True,
+               success=_l("备案申请已删除")),
+    Transition("filing", "approve", (FS.SUBMITTED,), FS.APPROVED, REVIEWER, _l("审核通过"),
+               confirm=_l("审核通过后将生成备案编号，不能撤销。确定通过吗？"), icon="fa-check", style="success",
+               inputs=(Input("opinion", OPINION),), guard=review.approve_guard, effect=review.approve_effect,
+               stamps=("approved_at",), reason_input="opinion", screens=("review",),
+               loader=review.lock_for_decision, success=_l("已审核通过")),
+    Transition("filing", "return", (FS.SUBMITTED,), FS.RETURNED, REVIEWER, _l("退回"),
+               confirm=_l("确定退回该备案申请吗？"), icon="fa-reply", style="warning",
+               inputs=(Input("opinion", OPINION, required=True),), effect=review.return_effect,
+               reason_input="opinion", screens=("review",), loader=review.lock_for_decision, success=_l("已退回")),
+), forbidden={ENTERPRISE: _l("只有企业用户可以办理备案申请"), REVIEWER: _l("只有地市审核员可以审核备案")}))
+
+TRAINEE = register(Workflow("trainee", Trainee, (
+    Transition("trainee", "mark_lost", (TraineeStatus.ACTIVE,), TraineeStatus.LOST, ENTERPRISE, _l("标记为流失"),
+               confirm=_l("流失人员不再计入在训人数，可参加其他备案。确定标记为流失吗？"), icon="fa-user-times",
+               style="warning",
+               inputs=(Input("lost_reason", _l("流失原因"), required=True, max_len=500),
+                       Input("lost_date", _l("流失日期"), kind=DATE, required=True, default_today=True,
+                             not_future=True)),
+               guard=review.mark_lost_guard, effect=review.mark_lost_effect, reason_input="lost_reason",
+               screens=("trainees",), success=_l("已标记为流失"), refused=_l("该人员已标记为流失")),
+), forbidden={ENTERPRISE: _l("只有企业用户可以标记流失人员")}, parent_lock=review.lock_filing_of_trainee))
+
+FILING_TRANSITIONS: dict[tuple[str, str], str | None] = FILING.pairs()
 
 CHANGE_REQUEST_TRANSITIONS: dict[tuple[str, str], str | None] = {
     (CR.DRAFT, "submit"): CR.SUBMITTED,
@@ -42,19 +83,9 @@ CLAIM_TRANSITIONS: dict[tuple[str, str], str | None] = {
     (CS.RETURNED, "delete"): DELETED,
 }
 
-# Edits of a filing's tabs are allowed only in these states (DESIGN §4).
-FILING_EDITABLE = frozenset({FS.DRAFT, FS.RETURNED})
 CLAIM_EDITABLE = frozenset({CS.DRAFT, CS.RETURNED})
-
-ACTION_LABELS = {
-    "submit": _l("提交审核"),
-    "withdraw": _l("撤回"),
-    "approve": _l("审核通过"),
-    "return": _l("退回"),
-    "cancel_class": _l("注销培训班"),
-    "delete": _l("删除"),
-    "cancel": _l("取消申请"),
-}
+__all__ = ["FILING_EDITABLE", "CLAIM_EDITABLE", "FILING", "TRAINEE", "FILING_TRANSITIONS", "allowed", "check",
+           "workflow"]
 
 
 def allowed(table: dict, status: str, action: str) -> bool:
@@ -68,7 +99,6 @@ def check(table: dict, status: str, action: str) -> str | None:
     :raises TransitionNotAllowed: the pair is not in the table.
     """
     if (status, action) not in table:
-        raise TransitionNotAllowed(
-            _l("当前状态不允许%(action)s，状态可能已变化，请刷新后重试", action=ACTION_LABELS.get(action, action))
-        )
+        label = {t.action: t.label for t in FILING.transitions}.get(action, action)
+        raise TransitionNotAllowed(_l("当前状态不允许%(action)s，状态可能已变化，请刷新后重试", action=label))
     return table[(status, action)]

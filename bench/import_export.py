@@ -70,11 +70,12 @@ def roster_file(app, rows: int) -> bytes:
     import openpyxl
 
     from core.validators import complete_id_number
+    from actions.specs import import_columns
     from imports.template import build_template
 
     with app.test_request_context():
         stub = SimpleNamespace(programme="ENTERPRISE", apprenticeship_type="NEW_APPRENTICE", classes=[], teachers=[])
-        content = build_template(None, stub, "trainee", max_rows=rows)
+        content = build_template(None, stub, "trainee", import_columns("trainee", stub.apprenticeship_type), max_rows=rows)
     book = openpyxl.load_workbook(io.BytesIO(content))
     sheet = book.worksheets[0]
     educations = ["初中及以下", "高中", "中专/中职/技工学校", "大专/高职", "本科"]
@@ -104,7 +105,7 @@ def bench_import(app, rows: int, repeat: int) -> dict:
 
     from actions.imports import import_rows
     from imports.reader import read_workbook
-    from imports.specs import columns_for
+    from actions.specs import import_columns
     from models.base import db
     from models.scope import Actor
     from models.security import AppUser
@@ -116,7 +117,7 @@ def bench_import(app, rows: int, repeat: int) -> dict:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
         book.get_sheet_by_name("培训人员信息").to_python(skip_empty_area=False)
 
-    columns = columns_for("trainee", "NEW_APPRENTICE")
+    columns = import_columns("trainee", "NEW_APPRENTICE")
     limits = {"max_rows": 100_000, "max_bytes": 50 * 1024 * 1024, "max_uncompressed": 500 * 1024 * 1024}
 
     client = app.test_client()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import today
 from imports.reader import column_letter
-from imports.specs import CHOICE, DATE, ID, INT, PHONE, TEXT, KIND_LABELS, Column, build_choices, columns_for
+from imports.specs import CHOICE, DATE, ID, INT, PHONE, TEXT, KIND_LABELS, Column, build_choices
 from models.enums import ApprenticeshipType, Programme
 
 HEADER_FONT = Font(name="宋体", bold=True, size=11)
@@ -59,9 +59,8 @@ def _kind_rules(kind: str, filing: Any) -> list[str]:
             "培训班和授课教师须先在系统中填写（培训信息、培训师资信息），模板下拉列表为下载时本备案已有的内容。"]
 
 
-def build_template(session: Session, filing: Any, kind: str, *, max_rows: int = 10000) -> bytes:
-    """The .xlsx template of ``kind`` for ``filing`` as bytes."""
-    columns = columns_for(kind, filing.apprenticeship_type)
+def build_template(session: Session, filing: Any, kind: str, columns: list[Column], *, max_rows: int = 10000) -> bytes:
+    """The .xlsx template of ``kind`` for ``filing`` with ``columns`` (from the entity's field spec) as bytes."""
     book = Workbook()
     sheet = book.active
     sheet.title = KIND_LABELS[kind]

@@ -35,6 +35,8 @@ class AuditEvent(Model):
     diff: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     enterprise_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
     city_code: Mapped[Optional[str]] = mapped_column(String(6), index=True)
+    #: The filing the event belongs to (the filing or one of its rows): the timeline reads by it.
+    filing_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
     ip: Mapped[Optional[str]] = mapped_column(String(64))
 
 

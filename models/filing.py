@@ -263,3 +263,11 @@ class FilingNumberCounter(Model):
     city_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class PersonLock(Model):
+    """One row per ID number ever submitted or approved: the row a submission or approval locks (in ID-number
+    order) before it checks R9, so two filings with the same person cannot both pass the check at once."""
+
+    __tablename__ = "person_lock"
+    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)

@@ -30,6 +30,7 @@ from models.filing import (
     Course,
     Filing,
     FilingNumberCounter,
+    PersonLock,
     Teacher,
     Trainee,
     TrainingClass,
@@ -179,10 +180,14 @@ def scope_condition(model: type, actor: Actor):
             return AuditEvent.enterprise_id == actor.enterprise_id
         if actor.is_reviewer:
             # A filing's events are the reviewer's once the filing is (still) visible to it: not a draft.
+            # Events of a filing or of its rows are the reviewer's once the filing is (still) visible to it: not a
+            # draft. Older events without filing_id fall back to the entity test.
             return (AuditEvent.city_code == actor.city_code) & (
-                (AuditEvent.entity != Filing.__tablename__) | AuditEvent.entity_id.in_(_filing_ids(actor)))
+                AuditEvent.filing_id.in_(_filing_ids(actor))
+                | (AuditEvent.filing_id.is_(None) & ((AuditEvent.entity != Filing.__tablename__)
+                                                     | AuditEvent.entity_id.in_(_filing_ids(actor)))))
         return false()
-    if model is FilingNumberCounter:
+    if model in (FilingNumberCounter, PersonLock):
         return true() if actor.is_admin else false()
     if model is AppUser:
         return true() if actor.is_admin else AppUser.id == actor.user_id

@@ -1,40 +1,28 @@
-"""The audit timeline of a filing (审核记录): the AuditEvents of the filing and of its rows (trainees, classes,
-teachers, change requests — e.g. 标记为流失 of a trainee), oldest first, limited to the actor's scope, with the
-names of the accounts that acted. Shared by the reviewer's detail page and the enterprise's filing page
+"""The audit timeline of a filing (审核记录): the AuditEvents of the filing and of its rows (every save of a tab,
+classes, teachers, trainees, courses, materials, change requests — e.g. 标记为流失 of a trainee), oldest first,
+limited to the actor's scope, with the names of the accounts that acted. Shared by the reviewer's detail page and the enterprise's filing page
 (rendered by ``templates/audit/_timeline.html``; labels are the views' concern)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
-from models.filing import ChangeRequest, Filing, Teacher, Trainee, TrainingClass
+from models.filing import Filing
 from models.scope import Actor, scope_condition
 from models.security import AppUser
 
 
 def timeline_events(session: Session, actor: Actor, filing: Filing) -> list[AuditEvent]:
-    """AuditEvents of ``filing`` and of its rows (trainees, classes, teachers, change requests), oldest first,
-    limited to what ``actor`` may see. Events older than the filing are left out (SQLite may reuse the id of a
-    deleted draft)."""
-    def ids(model):
-        return select(model.id).where(model.filing_id == filing.id)
-
+    """AuditEvents of ``filing`` and of its rows (every save and transition, deleted rows included), oldest first,
+    limited to what ``actor`` may see. One indexed query on ``audit_event.filing_id``."""
     stmt = (
         select(AuditEvent)
-        .where(
-            scope_condition(AuditEvent, actor),
-            or_(
-                (AuditEvent.entity == "filing") & (AuditEvent.entity_id == filing.id),
-                (AuditEvent.entity == "trainee") & AuditEvent.entity_id.in_(ids(Trainee)),
-                (AuditEvent.entity == "teacher") & AuditEvent.entity_id.in_(ids(Teacher)),
-                (AuditEvent.entity == "training_class") & AuditEvent.entity_id.in_(ids(TrainingClass)),
-                (AuditEvent.entity == "change_request") & AuditEvent.entity_id.in_(ids(ChangeRequest)),
-            ),
-            AuditEvent.created_at >= filing.created_at - timedelta(seconds=1),
-        )
+        .where(scope_condition(AuditEvent, actor), AuditEvent.filing_id == filing.id,
+               # SQLite may reuse the id of a deleted draft: its events are older than this filing
+               AuditEvent.created_at >= filing.created_at - timedelta(seconds=1))
         .order_by(AuditEvent.created_at, AuditEvent.id)
     )
     return list(session.scalars(stmt))

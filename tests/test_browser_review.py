@@ -190,7 +190,8 @@ def test_filing_journey_enterprise_and_reviewer(page, app, tmp_path):
     page.goto(f"/review/filing/{filing_id}")
     page.click("a[href='#tab-timeline']")
     actions = page.locator("#tab-timeline tr.audit-event").evaluate_all("rows => rows.map(r => r.dataset.action)")
-    assert actions == ["submit", "return", "submit", "approve", "mark_lost"]
+    # every save is audited too (DESIGN §7): the fix of the contact phone after 退回 is in the history
+    assert actions == ["submit", "return", "update", "submit", "approve", "mark_lost"]
     expect(page.locator("#tab-timeline")).to_contain_text("个人原因离职")
     screenshot(page, "journey-reviewer-timeline")
     with app.app_context():

@@ -22,7 +22,7 @@ FILING_EXPECTED = {
     ("SUBMITTED", "withdraw"): "DRAFT",
     ("SUBMITTED", "approve"): "APPROVED",
     ("SUBMITTED", "return"): "RETURNED",
-    ("APPROVED", "cancel_class"): "CANCELLED",
+    # APPROVED → CANCELLED is not a user action on the filing: 注销培训班 acts on a class (R18, DESIGN §4).
     ("DRAFT", "delete"): DELETED,
     ("RETURNED", "delete"): DELETED,
 }

@@ -33,7 +33,8 @@ from actions.transitions import FILING_EDITABLE
 from core.validators import mask_id_number
 from imports import annotate, reader, template
 from imports.reader import ParsedSheet
-from imports.specs import KIND_LABELS, KINDS, columns_for
+from actions.specs import import_columns
+from imports.specs import KIND_LABELS, KINDS
 from models.base import db
 from models.enums import (
     ApprenticeshipType,
@@ -87,7 +88,7 @@ def download(content: bytes, file_name: str, ascii_name: str) -> Response:
 
 
 def _parse(content: bytes, file_name: str, filing: Filing, kind: str) -> ParsedSheet:
-    return reader.read_workbook(content, file_name, columns_for(kind, filing.apprenticeship_type),
+    return reader.read_workbook(content, file_name, import_columns(kind, filing.apprenticeship_type),
                                 sheet_hint=KIND_LABELS[kind], **_limits())
 
 
@@ -149,7 +150,7 @@ class FilingImportView(BaseView):
               status: int = 200):
         actor = current_actor()
         editable = actor.is_enterprise and filing.status in FILING_EDITABLE
-        columns = columns_for(kind, filing.apprenticeship_type)
+        columns = import_columns(kind, filing.apprenticeship_type)
         errors: list[FieldError] = []
         message = None
         if isinstance(result, DomainError):
@@ -205,7 +206,7 @@ class FilingImportView(BaseView):
     @has_access
     def template(self, filing_id: int, kind: str):
         filing = self._filing(filing_id, kind)
-        content = template.build_template(db.session, filing, kind, max_rows=_limits()["max_rows"])
+        content = template.build_template(db.session, filing, kind, import_columns(kind, filing.apprenticeship_type), max_rows=_limits()["max_rows"])
         return download(content, template.template_file_name(kind), f"{kind}_template.xlsx")
 
     @expose("/<int:filing_id>/import/<kind>/errors", methods=["POST"])
@@ -398,7 +399,7 @@ class FilingImportApi(BaseApi):
             filing = load_scoped(db.session, Filing, pk, current_actor())
         except NotFound as exc:
             return error_response(exc)
-        content = template.build_template(db.session, filing, kind, max_rows=_limits()["max_rows"])
+        content = template.build_template(db.session, filing, kind, import_columns(kind, filing.apprenticeship_type), max_rows=_limits()["max_rows"])
         return download(content, template.template_file_name(kind), f"{kind}_template.xlsx")
 
     @api_expose("/<int:pk>/import/<kind>", methods=["POST"])

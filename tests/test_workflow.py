@@ -1,0 +1,153 @@
+"""The transition runner (actions/workflow.py) over every row of every transition table × role × scope × state.
+
+The cases are generated from the tables themselves (``actions.transitions``): a new row is covered without a new
+test. Expected answer, in the runner's order: a role that may not run the row → 403; a row outside the actor's
+scope → 404; a state the row does not start from (or a parent in the wrong state) → 409; otherwise the status
+becomes the row's target (or the row is gone), timestamps are set and one AuditEvent records from/to.
+"""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import func, select
+
+from actions import review
+from actions.transitions import FILING, TRAINEE
+from actions.workflow import DATE, run, workflow
+from core.errors import Forbidden, NotFound, TransitionNotAllowed
+from models.audit import AuditEvent
+from models.base import db, utcnow
+from models.enums import FilingStatus, RoleName, TraineeStatus
+from models.filing import Filing, Trainee
+from tests import factories
+
+OWNER = "ent_gz"  # every row below belongs to 广州示范智能制造有限公司 (city 4401)
+ROLES = {"ent_gz": (RoleName.ENTERPRISE, True), "ent_sz": (RoleName.ENTERPRISE, False),
+         "gz_reviewer": (RoleName.REVIEWER, True), "sz_reviewer": (RoleName.REVIEWER, False),
+         "admin": (RoleName.ADMIN, True)}
+SAMPLE = {"text": "测试意见：材料齐全", DATE: None}
+CODES = {Forbidden: 403, NotFound: 404, TransitionNotAllowed: 409}
+
+
+def _filing(state: str) -> Filing:
+    row = factories.complete_filing(factories.demo_enterprise(OWNER).id, status=state)
+    if state != FilingStatus.DRAFT:
+        row.submitted_at = utcnow()
+    if state in (FilingStatus.APPROVED, FilingStatus.CANCELLED):
+        row.filing_no = f"XT4401-2025-{900000 + row.id:06d}"
+    db.session.commit()
+    return row
+
+
+def _expected(t, username: str, status: str, filing_status: str):
+    role, own = ROLES[username]
+    if role != t.role:
+        return Forbidden
+    if t.loader is review.lock_for_decision:
+        in_scope = own  # a decision locks the city's filing whatever its state (withdrawn meanwhile → 409)
+    elif role == RoleName.REVIEWER:
+        in_scope = own and filing_status != FilingStatus.DRAFT
+    else:
+        in_scope = own
+    if not in_scope:
+        return NotFound
+    if status not in t.sources:
+        return TransitionNotAllowed
+    if t.entity == "trainee" and filing_status != FilingStatus.APPROVED:
+        return TransitionNotAllowed  # the guard: 标记为流失 only on an APPROVED filing
+    return None
+
+
+def _inputs(t) -> dict:
+    return {item.name: SAMPLE[item.kind] for item in t.inputs}
+
+
+def _audits() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def _check(t, username, row_id, model, status, filing_status):
+    error = _expected(t, username, status, filing_status)
+    before_audits = _audits()
+    before_version = db.session.get(model, row_id).version if hasattr(model, "version") else None
+    actor = factories.actor(username)
+    if error is not None:
+        with pytest.raises(error) as info:
+            run(db.session, actor, t.entity, t.action, row_id, _inputs(t))
+        db.session.rollback()
+        assert info.value.status_code == CODES[error]
+        db.session.expire_all()
+        assert db.session.get(model, row_id).status == status
+        assert _audits() == before_audits
+        return
+    run(db.session, actor, t.entity, t.action, row_id, _inputs(t))
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.get(model, row_id)
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert _audits() == before_audits + 1
+    assert (event.action, event.entity, event.entity_id) == (t.action, model.__tablename__, row_id)
+    assert (event.from_status, event.to_status) == (status, t.target)
+    if t.target is None:
+        assert row is None
+        return
+    assert row.status == t.target
+    for stamp in t.stamps:
+        assert getattr(row, stamp) is not None
+    if before_version is not None:
+        assert row.version > before_version
+    if t.reason_input:
+        assert event.reason == SAMPLE[next(i.kind for i in t.inputs if i.name == t.reason_input)]
+
+
+@pytest.mark.parametrize("action,username,status", list(itertools.product(
+    [t.action for t in FILING.transitions], ROLES, FilingStatus.codes())))
+def test_filing_table_row_role_state(app, action, username, status):
+    t = workflow("filing").transition(action)
+    with app.app_context():
+        row = _filing(status)
+        _check(t, username, row.id, Filing, status, status)
+
+
+@pytest.mark.parametrize("action,username,filing_status,status", list(itertools.product(
+    [t.action for t in TRAINEE.transitions], ROLES, FilingStatus.codes(), TraineeStatus.codes())))
+def test_trainee_table_row_role_state(app, action, username, filing_status, status):
+    t = workflow("trainee").transition(action)
+    with app.app_context():
+        filing = _filing(filing_status)
+        trainee = filing.trainees[0]
+        trainee.status = status
+        db.session.commit()
+        _check(t, username, trainee.id, Trainee, status, filing_status)
+
+
+def test_every_table_row_declares_its_row_action():
+    """Row actions are declared with the rows: a label, a screen to show them on, and a confirmation text for
+    destructive or final steps (delete, approve, return, mark_lost, submit)."""
+    for flow in (FILING, TRAINEE):
+        for t in flow.transitions:
+            assert str(t.label) and t.screens, t.action
+            assert t.confirm, t.action
+            assert t.role in (RoleName.ENTERPRISE, RoleName.REVIEWER, RoleName.ADMIN)
+
+
+def test_required_input_is_named_and_nothing_changes(app):
+    with app.app_context():
+        row = _filing(FilingStatus.SUBMITTED)
+        with pytest.raises(Exception) as info:
+            run(db.session, factories.actor("gz_reviewer"), "filing", "return", row.id, {"opinion": "  "})
+        db.session.rollback()
+        assert info.value.status_code == 422
+        assert [e.field for e in info.value.errors] == ["opinion"]
+        assert "审核意见" in str(info.value.errors[0].message)
+        db.session.expire_all()
+        assert db.session.get(Filing, row.id).status == FilingStatus.SUBMITTED
+
+
+def test_unknown_entity_or_action_is_not_found(app):
+    with app.app_context():
+        row = _filing(FilingStatus.DRAFT)
+        for entity, action in (("filing", "publish"), ("nothing", "submit")):
+            with pytest.raises(NotFound):
+                run(db.session, factories.actor(OWNER), entity, action, row.id)
