@@ -51,6 +51,7 @@ class FieldSpec:
     derived: bool = False  # computed from other fields (e.g. gender from the ID number): not a form input
     in_import: bool = True
     in_export: bool = True
+    export_header: str = ""  # the export's header when rows of several types share a column (else ``header``)
     variants: tuple[tuple[str, dict], ...] = ()  # (apprenticeship type, overrides)
 
     def for_type(self, apprenticeship_type: Optional[str]) -> "FieldSpec":
@@ -65,6 +66,10 @@ class FieldSpec:
         """The Chinese text of the label: import/export headers are the file format, never translated."""
         with force_locale("zh"):
             return str(self.label)
+
+    @property
+    def export_title(self) -> str:
+        return self.export_header or self.header
 
     def import_column(self) -> Column:
         with force_locale("zh"):

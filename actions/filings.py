@@ -35,10 +35,8 @@ from models.enums import (
     AttachmentKind as AK,
     ClassStatus,
     CourseMode,
-    Education,
     FilingStatus,
     Programme,
-    TeacherKind,
     TraineeStatus,
     TYPES_BY_PROGRAMME,
 )

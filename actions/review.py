@@ -18,7 +18,7 @@ from actions.workflow import run
 from core.clock import today
 from core.errors import FieldError, NotFound, TransitionNotAllowed, ValidationFailed
 from models.base import utcnow
-from models.enums import FilingStatus, TraineeStatus
+from models.enums import FilingStatus
 from models.filing import Filing, FilingNumberCounter, Trainee
 from models.scope import Actor, load_scoped
 

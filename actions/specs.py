@@ -25,6 +25,7 @@ def _contract_date(name: str, part: str, example: str, new_help: str, other_help
               "结束": (_l("劳动合同结束日期"), _l("学徒培训协议结束日期"))}[part]
     return FieldSpec(
         name, labels[1], DATE_T, required=False, help=other_help, example=example, width=16,
+        export_header=f"劳动合同/学徒培训协议{part}日期",
         aliases=("劳动合同" + part + "日期", f"合同{part}日期", f"协议{part}日期"),
         variants=((NEW, {"label": labels[0], "required": True, "help": new_help,
                          "aliases": ("学徒培训协议" + part + "日期", f"合同{part}日期", f"协议{part}日期")}),),

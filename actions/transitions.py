@@ -33,7 +33,8 @@ OPINION = _l("审核意见")
 FILING = register(Workflow("filing", Filing, (
     Transition("filing", "submit", (FS.DRAFT, FS.RETURNED), FS.SUBMITTED, ENTERPRISE, _l("提交审核"),
                confirm=_l("提交后等待地市人社部门审核，审核前可撤回。确定提交审核吗？"), icon="fa-paper-plane",
-               style="primary", guard=filings.submit_guard, stamps=("submitted_at",), screens=("filing",),
+               style="primary", guard=filings.submit_guard,
+               help=_l("提交审核清单须全部满足（R11，并复核 R3、R9）；未满足时答 422，响应体另附 checklist。"), stamps=("submitted_at",), screens=("filing",),
                success=_l("备案申请已提交审核，请等待地市人社部门审核")),
     Transition("filing", "withdraw", (FS.SUBMITTED,), FS.DRAFT, ENTERPRISE, _l("撤回"),
                confirm=_l("撤回后可修改再重新提交审核。确定撤回吗？"), icon="fa-undo", style="warning",
@@ -45,24 +46,28 @@ FILING = register(Workflow("filing", Filing, (
     Transition("filing", "approve", (FS.SUBMITTED,), FS.APPROVED, REVIEWER, _l("审核通过"),
                confirm=_l("审核通过后将生成备案编号，不能撤销。确定通过吗？"), icon="fa-check", style="success",
                inputs=(Input("opinion", OPINION),), guard=review.approve_guard, effect=review.approve_effect,
+               help=_l("分配备案编号（如 XT4401-2026-000123，按地市和年度连续编号，R13），并复核 R9。"),
                stamps=("approved_at",), reason_input="opinion", screens=("review",),
                loader=review.lock_for_decision, success=_l("已审核通过")),
     Transition("filing", "return", (FS.SUBMITTED,), FS.RETURNED, REVIEWER, _l("退回"),
                confirm=_l("确定退回该备案申请吗？"), icon="fa-reply", style="warning",
                inputs=(Input("opinion", OPINION, required=True),), effect=review.return_effect,
+               help=_l("审核意见必填（R14），企业可修改后重新提交。"),
                reason_input="opinion", screens=("review",), loader=review.lock_for_decision, success=_l("已退回")),
-), forbidden={ENTERPRISE: _l("只有企业用户可以办理备案申请"), REVIEWER: _l("只有地市审核员可以审核备案")}))
+), status_codes=FS, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案申请"), REVIEWER: _l("只有地市审核员可以审核备案")}))
 
 TRAINEE = register(Workflow("trainee", Trainee, (
     Transition("trainee", "mark_lost", (TraineeStatus.ACTIVE,), TraineeStatus.LOST, ENTERPRISE, _l("标记为流失"),
                confirm=_l("流失人员不再计入在训人数，可参加其他备案。确定标记为流失吗？"), icon="fa-user-times",
                style="warning",
-               inputs=(Input("lost_reason", _l("流失原因"), required=True, max_len=500),
+               inputs=(Input("lost_reason", _l("流失原因"), required=True, max_len=500, api_name="reason"),
                        Input("lost_date", _l("流失日期"), kind=DATE, required=True, default_today=True,
                              not_future=True)),
                guard=review.mark_lost_guard, effect=review.mark_lost_effect, reason_input="lost_reason",
+               help=_l("仅限审核通过的备案；流失日期不能晚于今天，流失人员不再受 R9 限制。"),
                screens=("trainees",), success=_l("已标记为流失"), refused=_l("该人员已标记为流失")),
-), forbidden={ENTERPRISE: _l("只有企业用户可以标记流失人员")}, parent_lock=review.lock_filing_of_trainee))
+), status_codes=TraineeStatus, forbidden={ENTERPRISE: _l("只有企业用户可以标记流失人员")},
+   parent_lock=review.lock_filing_of_trainee))
 
 FILING_TRANSITIONS: dict[tuple[str, str], str | None] = FILING.pairs()
 

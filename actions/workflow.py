@@ -40,6 +40,7 @@ class Input:
     max_len: int = 1000
     default_today: bool = False  # DATE: today when left empty
     not_future: bool = False  # DATE: refused after today
+    api_name: Optional[str] = None  # the JSON body's name when it differs (DESIGN §10: mark_lost takes "reason")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Transition:
     success: Any = None  # flash message after it ran
     loader: Optional[Callable[..., Any]] = None  # loader(session, actor, pk) → locked row; default: the scope
     refused: Any = None  # the 409 message when the row's state does not allow it (default: a generic one)
+    help: Any = None  # one sentence on what it does (API description, button title)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Workflow:
     entity: str
     model: type
     transitions: tuple[Transition, ...]
+    status_codes: Any = None  # the models.enums CodeSet of the states (labels)
     status_attr: str = "status"
     forbidden: dict[str, Any] = field(default_factory=dict)  # role → message when another role tries
     parent_lock: Optional[Callable[..., Any]] = None  # lock the parent row first (child transitions)

@@ -17,6 +17,8 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from models.enums import ApprenticeshipType, Education, FilingStatus, Gender, Programme, TraineeStatus
+from actions.fields import DATE_T, ID_T, INT_T
+from actions.specs import TRAINEE
 from models.scope import Actor
 from queries.trainees import TraineeFilters, occupation_text, trainee_select
 
@@ -32,10 +34,21 @@ def neutralise(value: str) -> str:
 
 
 S, D, N = "s", "d", "n"  # cell kinds: text, date, number
-EXPORT_COLUMNS = (
-    ("姓名", 12, S), ("身份证号码", 21, S), ("性别", 6, S), ("出生日期", 12, D), ("联系电话", 15, S),
-    ("文化程度", 18, S), ("劳动合同/学徒培训协议开始日期", 16, D), ("劳动合同/学徒培训协议结束日期", 16, D),
-    ("入职日期", 12, D), ("人员状态", 9, S), ("流失原因", 20, S), ("流失日期", 12, D), ("备案编号", 20, S),
+_KIND = {DATE_T: D, INT_T: N}
+
+
+def _person_columns() -> tuple:
+    """The trainee's own columns, from its field spec (actions/specs.py), with the derived 出生日期 after 性别."""
+    columns = []
+    for f in TRAINEE.export_columns():
+        columns.append((f.export_title, f.width if f.type != ID_T else 21, _KIND.get(f.type, S)))
+        if f.name == "gender":
+            columns.append(("出生日期", 12, D))
+    return tuple(columns)
+
+
+EXPORT_COLUMNS = _person_columns() + (
+    ("人员状态", 9, S), ("流失原因", 20, S), ("流失日期", 12, D), ("备案编号", 20, S),
     ("培训项目", 30, S), ("学徒制培训类型", 14, S), ("备案状态", 12, S), ("职业（工种）", 26, S), ("培训等级", 14, S),
     ("培训开始日期", 12, D), ("培训结束日期", 12, D),
 )

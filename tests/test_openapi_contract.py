@@ -24,7 +24,7 @@ FILING_FAMILY = {
     "/api/v1/filing/": {"get": LIST, "post": CREATE},
     "/api/v1/filing/_info": {"get": INFO},
     "/api/v1/filing/{pk}": {"delete": DELETE, "get": SHOW, "put": UPDATE},
-    "/api/v1/filing/{pk}/approve": {"post": (200, 401, 403, 404, 409)},
+    "/api/v1/filing/{pk}/approve": {"post": (200, 401, 403, 404, 409, 422)},  # 422: R9 re-checked at approval
     "/api/v1/filing/{pk}/checklist": {"get": (200, 401, 403, 404)},
     "/api/v1/filing/{pk}/form.pdf": {"get": (200, 401, 404, 409)},
     "/api/v1/filing/{pk}/import/{kind}": {"post": (200, 201, 404, 409, 422)},
@@ -56,7 +56,7 @@ REGISTRY = {
 TRANSITION_REFS = {
     ("/api/v1/filing/{pk}/submit", "post"): {"200": "FilingRow", "409": "FilingConflict", "422": "FilingRuleFailed"},
     ("/api/v1/filing/{pk}/withdraw", "post"): {"200": "FilingRow", "409": "FilingConflict"},
-    ("/api/v1/filing/{pk}/approve", "post"): {"200": "FilingRow", "409": "FilingConflict"},
+    ("/api/v1/filing/{pk}/approve", "post"): {"200": "FilingRow", "409": "FilingConflict", "422": "FilingRuleFailed"},
     ("/api/v1/filing/{pk}/return", "post"): {"200": "FilingRow", "409": "FilingConflict", "422": "FilingRuleFailed"},
     ("/api/v1/trainee/{pk}/mark_lost", "post"): {"200": "FilingRow", "409": "FilingConflict",
                                                  "422": "FilingRuleFailed"},

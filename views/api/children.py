@@ -8,30 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, select
 
 from actions import filings as fa
-from actions import review as ra
-from core.errors import ValidationFailed
+from actions.specs import CHILD_SPECS
 from models.base import db
 from models.enums import ClassStatus, CourseMode, Education, Gender, TeacherKind, TraineeStatus
 from models.filing import Course, Teacher, Trainee, TrainingClass
 from models.scope import load_scoped
-from views.api.common import WRITE, ContractApi, TimeAwareInterface, check_fields, int_field
-from views.api.openapi import transition
-from views.base import API_PERMISSIONS, interface
+from views.api.common import LABELS, ContractApi, TimeAwareInterface, check_fields, int_field
+from views.api.transitions import add_transition_endpoints
+from views.base import interface
 
-CHILD_FIELDS = {
-    "training_class": ("occupation_code", "skill_level", "start_date", "end_date", "hours", "planned_headcount",
-                       "extension_reason"),
-    "teacher": ("name", "id_number", "phone", "kind", "title", "certificate_no"),
-    "trainee": ("name", "id_number", "phone", "education", "contract_start", "contract_end", "hire_date"),
-    "course": ("training_class_id", "name", "mode", "hours", "teacher_id"),
-}
+#: The writable fields of each child resource: the entity's field spec (actions/specs.py), as the forms post them.
+CHILD_FIELDS = {kind: spec.api_fields() for kind, spec in CHILD_SPECS.items()}
 # R7: accepted as keys so that the rule (not "unknown field") answers; never copied from the stored row.
 COURSE_AFTER_APPROVAL = ("date", "start_time", "end_time", "venue_id")
 
@@ -86,6 +78,11 @@ class ChildApi(ContractApi):
 
     kind = ""
     base_order = ("id", "asc")
+
+    def __init__(self):
+        # the field spec's labels (forms, import headers) for the spec's fields; shared labels for the rest
+        self.label_columns = {**LABELS, **CHILD_SPECS[self.kind].labels()}
+        super().__init__()
 
     def post_headless(self):
         return self._act_on_body(_create_child, self.kind, status=201)
@@ -155,18 +152,6 @@ class TeacherApi(ChildApi):
     openapi_spec_methods = _child_docs("培训师资", "filing_id", "kind 为 ENTERPRISE（企业导师）或 SCHOOL（院校导师）。")
 
 
-def _mark_lost(session, actor, pk, data: dict) -> Trainee:
-    trainee = load_scoped(session, Trainee, pk, actor)
-    check_fields(data, ("reason", "lost_date"))
-    try:
-        return ra.mark_lost(session, actor, trainee.id, data.get("reason"), data.get("lost_date"))
-    except ValidationFailed as exc:
-        for error in exc.errors:  # the body names it "reason" (DESIGN §10)
-            if error.field == "lost_reason":
-                error.field = "reason"
-        raise
-
-
 class TraineeApi(ChildApi):
     """``/api/v1/trainee``: 培训人员信息 (+ 标记为流失)."""
 
@@ -177,7 +162,6 @@ class TraineeApi(ChildApi):
     openapi_spec_tag = "trainee 培训人员"
     datamodel = interface(Trainee)
     kind = "trainee"
-    method_permission_name = {**API_PERMISSIONS, "mark_lost": WRITE}
     list_columns = show_columns = ["id", "filing_id", "name", "id_number", "gender", "birth_date", "phone",
                                    "education", "contract_start", "contract_end", "hire_date", "status",
                                    "lost_reason", "lost_date"]
@@ -191,16 +175,9 @@ class TraineeApi(ChildApi):
         "身份证号码按 GB 11643 校验（末位小写 x 自动转为 X），性别和出生日期由身份证号码得出；"
         "同一人同一时间只能在一个在训备案中（R9）；企业新型学徒制劳动合同不少于1年（R10）。")
 
-    @expose("/<int:pk>/mark_lost", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("mark_lost")
-    @transition("标记为流失（企业用户，备案审核通过后）",
-                "请求体 {\"reason\": \"流失原因（必填）\", \"lost_date\": \"YYYY-MM-DD（可选，默认今天，不能晚于今天）\"}。"
-                "备案未审核通过或人员已流失时答 409。",
-                body="TraineeMarkLost", body_required=True)
-    def mark_lost(self, pk: int):
-        return self._act_on_body(_mark_lost, pk)
+
+# POST /api/v1/trainee/<pk>/mark_lost: from the trainee table (标记为流失).
+add_transition_endpoints(TraineeApi, "trainee")
 
 
 class CourseApi(ChildApi):

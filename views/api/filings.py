@@ -1,27 +1,26 @@
 """``/api/v1/filing`` (培训备案, DESIGN §10): create, edit and delete through actions/filings, the
-``submit|withdraw|approve|return`` transitions and the 提交审核 ``checklist``.
+``submit|withdraw|approve|return`` transitions (generated from the transition table) and the 提交审核 ``checklist``.
 
 Reads go through FAB's list/show with the row scope; every write re-loads through the scope inside an action
 (404 missing or out of scope, 409 wrong state or lost race, 422 rule failure with Chinese field errors).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 
 from actions import filings as fa
-from actions import review as ra
-from core.errors import DomainError, FieldError, ValidationFailed
+from actions.specs import FILING_INFO, INSTITUTION
+from core.errors import FieldError, ValidationFailed
 from models.enums import ApprenticeshipType, FilingStatus, Programme
 from models.filing import Filing
 from models.scope import current_actor
-from views.api.common import READ, REVIEW, WRITE, ChecklistFailed, ContractApi, check_fields, json_body
-from views.api.openapi import json_content, operation, schema_ref, transition
+from views.api.common import READ, ChecklistFailed, ContractApi, check_fields
+from views.api.openapi import json_content, operation, schema_ref
+from views.api.transitions import add_transition_endpoints
 from views.base import API_PERMISSIONS, interface
-from views.glue import api_call, error_response
+from views.glue import api_call
 
 FILING_COLUMNS = [
     "id", "programme", "apprenticeship_type", "enterprise_id", "city_code", "status", "filing_no",
@@ -29,8 +28,9 @@ FILING_COLUMNS = [
     "submitted_at", "approved_at", "review_opinion", "reviewed_at", "created_at", "updated_at",
     "enterprise.name", "city.name",
 ]
-FILING_INFO_FIELDS = ("contact_name", "contact_phone")
-FILING_INSTITUTION_FIELDS = ("institution_id", "other_institution_name")
+FILING_INFO_FIELDS = FILING_INFO.api_fields()
+FILING_INSTITUTION_FIELDS = INSTITUTION.api_fields()
+CREATE_FIELDS = ("programme", "apprenticeship_type", "commitment_accepted")
 
 
 def _save_filing(session, actor, pk, data: dict) -> Filing:
@@ -62,31 +62,19 @@ def _save_filing(session, actor, pk, data: dict) -> Filing:
 
 
 def _create_filing(session, actor, data: dict) -> Filing:
-    check_fields(data, ("programme", "apprenticeship_type", "commitment_accepted"))
-    return fa.create_filing(session, actor, data.get("programme"), data.get("apprenticeship_type"),
-                            data.get("commitment_accepted"))
+    """POST filing: 承诺书 + type (R1–R3) and, in the same round trip, every editable field of the spec."""
+    check_fields(data, CREATE_FIELDS + FILING_INFO_FIELDS + FILING_INSTITUTION_FIELDS)
+    filing = fa.create_filing(session, actor, data.get("programme"), data.get("apprenticeship_type"),
+                              data.get("commitment_accepted"))
+    rest = {key: value for key, value in data.items() if key not in CREATE_FIELDS}
+    if rest:
+        _save_filing(session, actor, filing.id, rest)
+    return filing
 
 
-def _submit(session, actor, pk) -> Filing:
-    try:
-        return fa.submit(session, actor, pk)
-    except ValidationFailed as exc:
-        raise ChecklistFailed(exc, fa.checklist(session, actor, pk).as_dict()) from None
-
-
-def _approve(session, actor, pk, data: dict) -> Filing:
-    check_fields(data, ("opinion",))
-    return ra.approve(session, actor, pk, data.get("opinion"))
-
-
-def _return(session, actor, pk, data: dict) -> Filing:
-    check_fields(data, ("opinion",))
-    return ra.return_filing(session, actor, pk, data.get("opinion"))
-
-
-def _no_body(session, actor, pk, data: dict, fn: Callable[..., Any]):
-    check_fields(data, ())
-    return fn(session, actor, pk)
+def _with_checklist(session, actor, pk, error: ValidationFailed) -> ChecklistFailed:
+    """提交审核 refused: the 422 body also carries the whole checklist (DESIGN §10)."""
+    return ChecklistFailed(error, fa.checklist(session, actor, pk).as_dict())
 
 
 def _delete_filing(session, actor, pk) -> None:
@@ -102,10 +90,9 @@ class FilingApi(ContractApi):
     class_permission_name = "Filing"
     openapi_spec_tag = "filing 培训备案"
     datamodel = interface(Filing)
-    method_permission_name = {**API_PERMISSIONS, "submit": WRITE, "withdraw": WRITE, "approve": REVIEW,
-                              "return_filing": REVIEW, "checklist": READ}
+    method_permission_name = {**API_PERMISSIONS, "checklist": READ}  # + the transitions (added below)
     list_columns = show_columns = FILING_COLUMNS
-    add_columns = ["programme", "apprenticeship_type", "commitment_accepted"]
+    add_columns = [*CREATE_FIELDS, *FILING_INFO_FIELDS, *FILING_INSTITUTION_FIELDS]
     edit_columns = list(FILING_INFO_FIELDS + FILING_INSTITUTION_FIELDS)
     search_columns = ["status", "programme", "apprenticeship_type", "filing_no", "enterprise_id", "city_code"]
     simple_filters = {name: name for name in search_columns}
@@ -138,54 +125,6 @@ class FilingApi(ContractApi):
     def delete_headless(self, pk):
         return self._act(_delete_filing, pk, render=self._deleted)
 
-    def _transition(self, pk, fn: Callable[..., Any], *, body_fields: tuple = ()):
-        try:
-            data = json_body(required=False)
-        except DomainError as exc:
-            return error_response(exc)
-        if body_fields:
-            return self._act(fn, pk, data)
-        return self._act(_no_body, pk, data, fn)
-
-    @expose("/<int:pk>/submit", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("submit")
-    @transition("提交审核（企业用户）",
-                "未提交/已退回 → 已提交待审核。清单未全部满足时答 422，响应体为 {\"message\", \"errors\", "
-                "\"checklist\"}，checklist 与 GET …/checklist 相同。不需要请求体。")
-    def submit(self, pk: int):
-        return self._transition(pk, _submit)
-
-    @expose("/<int:pk>/withdraw", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("withdraw")
-    @transition("撤回（企业用户，审核前）", "已提交待审核 → 未提交。已被审核（或状态已变化）时答 409。不需要请求体。",
-                rule_failed=False)
-    def withdraw(self, pk: int):
-        return self._transition(pk, fa.withdraw)
-
-    @expose("/<int:pk>/approve", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("approve")
-    @transition("审核通过（备案所在地市的审核员）",
-                "已提交待审核 → 审核通过，并分配备案编号（如 XT4401-2026-000123，按地市和年度连续编号）。"
-                "两人同时审核同一备案时只有一人成功，另一人答 409。",
-                body="FilingReviewOpinion", rule_failed=False)
-    def approve(self, pk: int):
-        return self._transition(pk, _approve, body_fields=("opinion",))
-
-    @expose("/<int:pk>/return", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("return_filing")
-    @transition("退回（备案所在地市的审核员）", "已提交待审核 → 已退回；审核意见 opinion 必填（R14），缺少时答 422。",
-                body="FilingReviewOpinion", body_required=True)
-    def return_filing(self, pk: int):
-        return self._transition(pk, _return, body_fields=("opinion",))
-
     @expose("/<int:pk>/checklist", methods=["GET"])
     @protect()
     @safe
@@ -197,3 +136,7 @@ class FilingApi(ContractApi):
     def checklist(self, pk: int):
         return api_call(fa.checklist, current_actor(), pk, render=lambda result: result.as_dict())
 
+
+
+# POST /api/v1/filing/<pk>/submit|withdraw|approve|return: one endpoint per row of the filing table.
+add_transition_endpoints(FilingApi, "filing", error_hooks={"submit": _with_checklist})

@@ -45,7 +45,7 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def operation(method: str, summary: str, description: Optional[str] = None, *, ok: dict,
-              body: Optional[str] = None, body_required: bool = False,
+              body: Optional[str] = None, body_required: bool = False, body_inline: Optional[dict] = None,
               responses: Optional[dict] = None) -> Callable[[Callable], Callable]:
     """Decorator: the OpenAPI operation of a ``/<pk>/…`` endpoint, written as the docstring FAB reads.
 
@@ -56,8 +56,9 @@ def operation(method: str, summary: str, description: Optional[str] = None, *, o
     if description:
         spec["description"] = description
     spec["parameters"] = [PK_PARAMETER]
-    if body:
-        spec["requestBody"] = {"required": body_required, "content": json_content(schema_ref(body))}
+    if body or body_inline:
+        schema = schema_ref(body) if body else body_inline
+        spec["requestBody"] = {"required": body_required, "content": json_content(schema)}
     spec["responses"] = {200: ok, **STANDARD_RESPONSES, **(responses or {})}
     doc = f"{summary}\n---\n" + yaml.dump({method: spec}, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False)
 
@@ -69,12 +70,12 @@ def operation(method: str, summary: str, description: Optional[str] = None, *, o
 
 
 def transition(summary: str, description: str, *, body: Optional[str] = None, body_required: bool = False,
-               rule_failed: bool = True) -> Callable[[Callable], Callable]:
+               body_inline: Optional[dict] = None, rule_failed: bool = True) -> Callable[[Callable], Callable]:
     """Decorator: ``POST /<pk>/<action>`` answering the row (200), 409 in the wrong state and, when the action
     has rules, 422 with the Chinese field errors."""
     responses = {409: CONFLICT, **({422: RULE_FAILED} if rule_failed else {})}
     return operation("post", summary, description, ok=ROW, body=body, body_required=body_required,
-                     responses=responses)
+                     body_inline=body_inline, responses=responses)
 
 
 _ERROR = {
