@@ -28,6 +28,7 @@ from core.cleaning import Cleaner
 from core.clock import add_years, today
 from core.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed, ValidationFailed
 from actions.workflow import run
+from core.validators import parse_id_number
 from models.base import utcnow
 from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import (
@@ -320,6 +321,21 @@ def clean_trainee(session: Session, filing: Filing, data: dict, *, pk: Optional[
         elif check_r9 and conflicting_id_numbers(session, filing, [info.number]):
             clean.error("id_number", R9_CONFLICT, info.number)
     return clean.finish()
+
+
+def row_warnings(values: dict) -> list[FieldError]:
+    """What is worth a second look but refused by no rule (R8: an ID number whose region prefix looks wrong).
+
+    Shown next to a saved row (form flash, API ``warnings``, import result), never blocking the save.
+    """
+    number = values.get("id_number")
+    if not number:
+        return []
+    try:
+        info = parse_id_number(number, "id_number")
+    except ValidationFailed:
+        return []
+    return [FieldError("id_number", info.region_warning, number)] if info.region_warning else []
 
 
 def clean_course(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None) -> dict:

@@ -26,6 +26,7 @@ from actions.filings import (
     clean_training_class,
     conflicting_id_numbers,
     load_filing,
+    row_warnings,
     rules_for,
 )
 from core.validators import normalize_id_number
@@ -59,6 +60,7 @@ class ImportResult:
     existing: int
     dry_run: bool
     preview: list[tuple[int, dict]] = field(default_factory=list)  # (row number, cleaned values), first rows
+    warnings: list[FieldError] = field(default_factory=list)  # not refused, worth a look (R8 region prefix)
 
 
 def _as_rows(rows: Iterable[Any]) -> list[Any]:
@@ -194,8 +196,9 @@ def import_rows(session: Session, actor: Actor, filing_id: Any, kind: str, rows:
         raise ValidationFailed(errors, _l("导入文件有 %(n)d 处错误（涉及 %(rows)d 行），未导入任何数据。"
                                           "请按错误列表修改后重新导入", n=len(errors), rows=bad_rows))
 
+    warnings = [located(w.field, w.message, w.value, row.number) for row, out in cleaned for w in row_warnings(out)]
     result = ImportResult(kind, len(cleaned), existing, dry_run,
-                          [(row.number, out) for row, out in cleaned[:preview_rows]])
+                          [(row.number, out) for row, out in cleaned[:preview_rows]], warnings)
     if dry_run:
         return result
     _store(session, filing, kind, [out for _row, out in cleaned])

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.validators import normalize_id_number, normalize_text
@@ -29,6 +29,14 @@ DATE_LABELS = {"date_from": _l("培训期间起"), "date_to": _l("培训期间�
 
 def _bad_date(label: Any, raw: str) -> Any:
     return _l("%(label)s“%(value)s”不是有效日期，应为 YYYY-MM-DD，已忽略", label=label, value=raw)
+
+
+def in_training():
+    """在训: an ACTIVE trainee of an APPROVED filing that still has a class not cancelled (the one definition used
+    by the home counters, this query's status filter and its status column)."""
+    return and_(Trainee.status == TraineeStatus.ACTIVE, Filing.status == FilingStatus.APPROVED,
+                exists(select(TrainingClass.id).where(TrainingClass.filing_id == Filing.id,
+                                                      TrainingClass.status == ClassStatus.NORMAL)))
 
 
 @dataclass
@@ -92,7 +100,9 @@ class TraineeFilters:
             conds.append(Filing.apprenticeship_type == self.apprenticeship_type)
         if self.filing_status:
             conds.append(Filing.status == self.filing_status)
-        if self.status:
+        if self.status == TraineeStatus.ACTIVE:
+            conds.append(in_training())  # 在训 (not merely "not lost": a draft's trainees are not in training yet)
+        elif self.status:
             conds.append(Trainee.status == self.status)
         if self.date_from or self.date_to:
             # Class dates: the filing has a normal class whose period meets [date_from, date_to].
@@ -110,6 +120,7 @@ COLUMNS = (
     Trainee.education, Trainee.contract_start, Trainee.contract_end, Trainee.hire_date, Trainee.status,
     Trainee.lost_reason, Trainee.lost_date, Filing.id.label("filing_id"), Filing.filing_no, Filing.programme,
     Filing.apprenticeship_type, Filing.status.label("filing_status"),
+    case((in_training(), True), else_=False).label("in_training"),
 )
 
 

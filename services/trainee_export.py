@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 
 import xlsxwriter
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from models.enums import ApprenticeshipType, Education, FilingStatus, Gender, Programme, TraineeStatus
@@ -33,6 +34,8 @@ def neutralise(value: str) -> str:
     return value
 
 
+#: 人员状态 of an active trainee whose filing is not (or no longer) in training: a draft, under review, cancelled.
+NOT_IN_TRAINING = _l("备案未生效")
 S, D, N = "s", "d", "n"  # cell kinds: text, date, number
 _KIND = {DATE_T: D, INT_T: N}
 
@@ -69,15 +72,18 @@ class ExportConverter:
         self.programme = _labels(Programme)
         self.type = _labels(ApprenticeshipType)
         self.filing_status = _labels(FilingStatus)
+        with force_locale("zh"):
+            self.not_yet = str(NOT_IN_TRAINING)
 
     def __call__(self, row: Any) -> tuple:
         (_id, name, id_number, gender, birth, phone, education, c_start, c_end, hire, status, lost_reason, lost_date,
-         _filing_id, filing_no, programme, a_type, f_status, class_start, class_end, class_count, occ_code,
-         occ_name, level) = row
+         _filing_id, filing_no, programme, a_type, f_status, in_training, class_start, class_end, class_count,
+         occ_code, occ_name, level) = row
         return (
             neutralise(name or ""), neutralise(id_number or ""), self.gender.get(gender, ""), birth,
             neutralise(phone or ""), self.education.get(education, education or ""), c_start, c_end, hire,
-            self.status.get(status, status), neutralise(lost_reason or ""), lost_date, filing_no or "",
+            self.status.get(status, status) if status != TraineeStatus.ACTIVE or in_training else self.not_yet,
+            neutralise(lost_reason or ""), lost_date, filing_no or "",
             self.programme.get(programme, programme), self.type.get(a_type, a_type),
             self.filing_status.get(f_status, f_status), neutralise(occupation_text(occ_code, occ_name, class_count)),
             level or "", class_start, class_end,

@@ -300,6 +300,25 @@ def test_trainee_query_of_the_enterprise(app, ctx):
     assert occupation_text(None, None, 0) == ""
 
 
+def test_in_training_means_active_in_an_approved_filing_with_a_class(app, ctx):
+    """在训 = ACTIVE trainees of APPROVED filings whose class is not cancelled (not the drafts' trainees)."""
+    from models.enums import ClassStatus
+    from queries.trainees import TraineeFilters, trainee_page
+
+    session = ctx
+    gz = factories.actor("ent_gz")
+    everyone = trainee_page(session, gz, TraineeFilters(), 1).items
+    active = trainee_page(session, gz, TraineeFilters(status=TraineeStatus.ACTIVE), 1)
+    assert active.total == 2 and {r["filing_status"] for r in active.items} == {FilingStatus.APPROVED}
+    assert {r["id"] for r in everyone if r["in_training"]} == {r["id"] for r in active.items}
+    approved = session.scalars(select(Filing).where(Filing.enterprise_id == gz.enterprise_id,
+                                                    Filing.status == FilingStatus.APPROVED)).first()
+    for cls in approved.classes:
+        cls.status = ClassStatus.CANCELLED
+    session.flush()
+    assert trainee_page(session, gz, TraineeFilters(status=TraineeStatus.ACTIVE), 1).total == 0
+
+
 def test_audit_timeline_of_a_filing(ctx):
     from queries.audit import actor_names, timeline_context, timeline_events
 

@@ -90,6 +90,11 @@ class ChildApi(ContractApi):
     def put_headless(self, pk):
         return self._act_on_body(_update_child, self.kind, pk)
 
+    def _row(self, item: Any) -> dict:
+        """The saved row, with ``warnings`` that refuse nothing (R8: an unusual ID-number region prefix)."""
+        values = {"id_number": getattr(item, "id_number", None)}
+        return {**super()._row(item), "warnings": [w.as_dict() for w in fa.row_warnings(values)]}
+
     def delete_headless(self, pk):
         return self._act(_delete_child, self.kind, pk, render=self._deleted)
 
