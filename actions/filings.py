@@ -28,7 +28,7 @@ from core.cleaning import Cleaner
 from core.clock import add_years, today
 from core.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed, ValidationFailed
 from actions.workflow import run
-from core.validators import parse_id_number
+from core.validators import region_warning
 from models.base import utcnow
 from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import (
@@ -329,13 +329,8 @@ def row_warnings(values: dict) -> list[FieldError]:
     Shown next to a saved row (form flash, API ``warnings``, import result), never blocking the save.
     """
     number = values.get("id_number")
-    if not number:
-        return []
-    try:
-        info = parse_id_number(number, "id_number")
-    except ValidationFailed:
-        return []
-    return [FieldError("id_number", info.region_warning, number)] if info.region_warning else []
+    warning = region_warning(number) if number else None
+    return [FieldError("id_number", warning, number)] if warning else []
 
 
 def clean_course(session: Session, filing: Filing, data: dict, *, pk: Optional[int] = None) -> dict:

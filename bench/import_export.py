@@ -202,7 +202,8 @@ def seed_trainees(app, count: int, per_filing: int = 1000) -> None:
 
 
 def bench_export(app, repeat: int) -> dict:
-    from imports import trainees
+    from queries import trainees as trainee_query
+    from services import trainee_export
     from models.base import db
     from models.scope import Actor
     from models.security import AppUser
@@ -210,20 +211,20 @@ def bench_export(app, repeat: int) -> dict:
     def actor():
         return Actor.from_user(db.session.query(AppUser).filter_by(username=EXPORT_USER).one())
 
-    filters = trainees.TraineeFilters()
+    filters = trainee_query.TraineeFilters()
     results = {}
     with app.test_request_context():
         a = actor()
-        total = trainees.count_trainees(db.session, a, filters)
+        total = trainee_query.count_trainees(db.session, a, filters)
         # The cell values, materialised once (outside the timing) for the baseline.
-        convert = trainees.ExportConverter()
-        held = {"values": [convert(row) for row in db.session.execute(trainees.trainee_select(a, filters))]}
+        convert = trainee_export.ExportConverter()
+        held = {"values": [convert(row) for row in db.session.execute(trainee_query.trainee_select(a, filters))]}
         db.session.rollback()
 
     def baseline():
         path = tempfile.mktemp(suffix=".xlsx")
-        book, sheet, formats = trainees.open_export_workbook(path)
-        trainees.write_rows(sheet, formats, held["values"])
+        book, sheet, formats = trainee_export.open_export_workbook(path)
+        trainee_export.write_rows(sheet, formats, held["values"])
         book.close()
         size = os.path.getsize(path)
         os.unlink(path)
@@ -231,7 +232,7 @@ def bench_export(app, repeat: int) -> dict:
 
     def export():
         with app.test_request_context():
-            path, count = trainees.export_trainees(db.session, actor(), filters)
+            path, count = trainee_export.export_trainees(db.session, actor(), filters)
             db.session.rollback()
             size = os.path.getsize(path)
             os.unlink(path)
@@ -241,7 +242,7 @@ def bench_export(app, repeat: int) -> dict:
 
     def fetch_only():
         with app.test_request_context():
-            for row in db.session.execute(trainees.trainee_select(actor(), filters),
+            for row in db.session.execute(trainee_query.trainee_select(actor(), filters),
                                           execution_options={"yield_per": 2000}):
                 convert(row)
             db.session.rollback()
@@ -265,7 +266,7 @@ def bench_export(app, repeat: int) -> dict:
     with app.test_request_context():
         a = actor()
         tracemalloc.start()
-        materialised = [convert(row) for row in db.session.execute(trainees.trainee_select(a, filters))]
+        materialised = [convert(row) for row in db.session.execute(trainee_query.trainee_select(a, filters))]
         results["list_peak"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         del materialised

@@ -33,6 +33,7 @@ __all__ = [
     "normalize_text",
     "normalize_id_number",
     "parse_id_number",
+    "region_warning",
     "id_birth_date",
     "mask_id_number",
     "normalize_uscc",
@@ -177,21 +178,22 @@ def parse_id_number(value: Any, field: str = "id_number", *, today: date | None 
     if number[17] != _id_check_char(number[:17]):
         raise FieldInvalid(field, _l("身份证号码校验位错误，请核对"), value)
 
-    # R8 / DESIGN: a doubtful region code is a warning only, never a refusal.
     region_code = number[:6]
-    province = number[:2]
-    region_warning = None
-    if int(province) not in _PROVINCE_CODES:
-        region_warning = _l("身份证号码前两位 %(code)s 不是有效的省级行政区划代码，请核对", code=province)
-    elif province in _RESIDENCE_PERMIT_REGIONS and region_code != _RESIDENCE_PERMIT_REGIONS[province]:
-        region_warning = _l(
-            "港澳台居民居住证号码前6位应为 %(expected)s，请核对", expected=_RESIDENCE_PERMIT_REGIONS[province]
-        )
-
     # R8: the 17th digit is the sequence code's last digit, odd for men and even for women.
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return IdNumberInfo(number=number, birth_date=birth, gender=gender, region_code=region_code,
-                        region_warning=region_warning)
+                        region_warning=region_warning(number))
+
+
+def region_warning(number: str) -> Any:
+    """R8 / DESIGN: a doubtful region prefix of a valid ID number is a warning only (a lazy message), never a
+    refusal; None when the prefix is a province (or the right prefix of a residence permit)."""
+    province = number[:2]
+    if not province.isdigit() or int(province) not in _PROVINCE_CODES:
+        return _l("身份证号码前两位 %(code)s 不是有效的省级行政区划代码，请核对", code=province)
+    if province in _RESIDENCE_PERMIT_REGIONS and number[:6] != _RESIDENCE_PERMIT_REGIONS[province]:
+        return _l("港澳台居民居住证号码前6位应为 %(expected)s，请核对", expected=_RESIDENCE_PERMIT_REGIONS[province])
+    return None
 
 
 def id_birth_date(number: Any, field: str = "id_number") -> date:
