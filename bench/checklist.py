@@ -4,6 +4,8 @@
 Builds a throw-away database (SQLite in a temp dir, or ``BENCH_DATABASE_URL``: it is migrated and seeded, never
 point it at a database you care about), creates a complete DRAFT filing per size, then times ``build_checklist``
 (median of warm runs) and one ``submit`` (rolled back after each run, so every run submits the same DRAFT).
+On PostgreSQL the tables are ANALYZEd first, as autovacuum keeps a live database (without statistics the
+planner picks a nested loop for the R9 query: 2 s instead of 10 ms at 10,000 trainees).
 
 Usage: ``.venv/bin/python bench/checklist.py [--sizes 1000,10000] [--runs 5]``
 """
@@ -69,6 +71,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = _app(url or f"sqlite:///{Path(tmp) / 'bench.db'}")
         with app.app_context():
+            from sqlalchemy import text
+
             from actions import filings
             from models.base import db
             from models.filing import Filing
@@ -78,6 +82,10 @@ def main() -> None:
             rows = []
             for size in [int(s) for s in args.sizes.split(",")]:
                 filing_id = _draft(size)
+                if db.engine.dialect.name == "postgresql":
+                    # a live database has planner statistics (autovacuum); a fresh bench database has none yet
+                    db.session.execute(text("ANALYZE"))
+                    db.session.commit()
 
                 def checklist():
                     db.session.expire_all()
