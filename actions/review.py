@@ -20,7 +20,7 @@ from core.errors import FieldError, NotFound, TransitionNotAllowed, ValidationFa
 from models.base import utcnow
 from models.enums import FilingStatus
 from models.filing import Filing, FilingNumberCounter, Trainee
-from models.scope import Actor, load_scoped
+from models.scope import Actor, load_scoped, take_write_lock
 
 
 def next_filing_number(session: Session, city_code: str, year: int) -> str:
@@ -56,6 +56,7 @@ def lock_for_decision(session: Session, actor: Actor, filing_id: Any) -> Filing:
         pk = int(filing_id)
     except (TypeError, ValueError):
         raise NotFound() from None
+    take_write_lock(session, Filing, pk)
     stmt = (select(Filing).where(Filing.id == pk, Filing.city_code == actor.city_code)
             .with_for_update(of=Filing))
     filing = session.scalars(stmt).unique().first()

@@ -16,7 +16,7 @@ from typing import Any, Optional, TypeVar
 
 from flask import g, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
-from sqlalchemy import false, select, true
+from sqlalchemy import false, select, true, update
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
@@ -199,6 +199,16 @@ def scoped_select(model: type[T], actor: Actor):
     return select(model).where(scope_condition(model, actor))
 
 
+def take_write_lock(session: Session, model: type, pk_value: Any) -> None:
+    """Before a locking read: on SQLite, which has no row locks and ignores FOR UPDATE, take the database's write
+    lock now with a no-op UPDATE of the row, so the state read next is the latest and stays so until commit (two
+    requests that check-then-write the same filing run one after the other). PostgreSQL: nothing (FOR UPDATE)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    pk_col = model.__table__.primary_key.columns.values()[0]
+    session.execute(update(model.__table__).where(pk_col == pk_value).values({pk_col.name: pk_col}))
+
+
 def load_scoped(session: Session, model: type[T], pk: Any, actor: Actor, *, for_update: bool = False) -> T:
     """Load one row through the scope; missing and out-of-scope both raise NotFound (never the row's data).
 
@@ -211,6 +221,7 @@ def load_scoped(session: Session, model: type[T], pk: Any, actor: Actor, *, for_
         raise NotFound() from None
     stmt = scoped_select(model, actor).where(pk_col == pk_value)
     if for_update:
+        take_write_lock(session, model, pk_value)
         stmt = stmt.with_for_update(of=model)
     row = session.scalars(stmt).unique().first()
     if row is None:

@@ -105,3 +105,40 @@ def test_approval_rechecks_r9(app):
         db.session.expire_all()
         assert db.session.get(Filing, second.id).status == FilingStatus.SUBMITTED
         assert db.session.get(Filing, second.id).filing_no is None
+
+
+def _delete(base: str, path: str, token: str) -> tuple[int, dict]:
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"}, method="DELETE")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+def test_submit_and_a_child_edit_at_once_never_submit_an_incomplete_filing(app, live_server):
+    """Every edit of a filing's rows locks the filing and checks its state under the lock: a submit racing the
+    deletion of a required material ends either SUBMITTED with it or DRAFT without it — never SUBMITTED without."""
+    from models.filing import Attachment
+
+    token = _token(live_server, "ent_gz")
+    with app.app_context():
+        cases = []
+        for _ in range(12):
+            filing = factories.complete_filing(factories.demo_enterprise("ent_gz").id, trainees=1)
+            db.session.commit()
+            required = next(a for a in filing.attachments if a.kind == "LABOUR_CONTRACT")
+            cases.append((filing.id, required.id))
+    outcomes = set()
+    for filing_id, attachment_id in cases:
+        answers = _race([
+            lambda: _post_json(live_server, f"/api/v1/filing/{filing_id}/submit", {}, token),
+            lambda: _delete(live_server, f"/api/v1/attachment/{attachment_id}", token),
+        ])
+        with app.app_context():
+            status = db.session.get(Filing, filing_id).status
+            present = db.session.get(Attachment, attachment_id) is not None
+        outcomes.add((answers[0][0], answers[1][0]))
+        assert (status, present) in {(FilingStatus.SUBMITTED, True), (FilingStatus.DRAFT, False)}, answers
+        assert answers[0][0] in (200, 422) and answers[1][0] in (200, 409), answers
+    assert outcomes <= {(200, 409), (422, 200)}
