@@ -25,9 +25,9 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from werkzeug.security import check_password_hash
 
-from actions import accounts
+from actions import accounts, audit
 from core.clock import format_local
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
 from models.base import utcnow
 from models.scope import current_actor, load_scoped
 from models.security import AppUser
@@ -100,6 +100,26 @@ class AppUserDBModelView(UserDBModelView):
         run_action(accounts.unlock, current_actor(), rows, success=_l("已解除 %(n)d 个账号的登录锁定", n=len(rows)))
         self.update_redirect()
         return redirect(self.get_redirect())
+
+    # -- every change of an account audited (roles included), in the transaction of the change ----------------
+    def pre_add(self, item):
+        if not current_actor().is_admin:
+            raise Forbidden()
+
+    def post_add(self, item):
+        session = self.datamodel.session
+        accounts.record_account_change(session, current_actor(), "create", item, {},
+                                       accounts.account_snapshot(item))
+        session.commit()
+
+    def pre_update(self, item):
+        accounts.record_account_change(self.datamodel.session, current_actor(), "update", item,
+                                       accounts.account_snapshot(item, committed=True),
+                                       accounts.account_snapshot(item))
+
+    def pre_delete(self, item):
+        accounts.record_account_change(self.datamodel.session, current_actor(), "delete", item,
+                                       accounts.account_snapshot(item), {})
 
     def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
         """FAB's account show page offers only 重置密码: 解除锁定 is offered beside it (not on 我的信息)."""
@@ -217,6 +237,16 @@ class AppSecurityManager(SecurityManager):
             log.info("Login refused: account %s is locked until %s", user.id, user.locked_until)
             return None
         return super().auth_user_db(username, password)
+
+    def reset_password(self, userid, password):
+        """FAB's password change (own 修改密码, or the admin's 重置密码), audited without the password."""
+        super().reset_password(userid, password)
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            actor = current_actor()
+            audit.record(self.session, actor, "reset_password" if actor.user_id != user.id else "change_password",
+                         user)
+            self.session.commit()
 
     def update_user_auth_stat(self, user, success=True):
         """FAB's statistics on success (and an expired lock forgotten); on a failed password the lockout rule."""

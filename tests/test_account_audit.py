@@ -1,0 +1,56 @@
+"""Changes of accounts by the admin are audited (who, when, before/after): granting a role leaves a trace, and so
+do creating, deleting and resetting a password (never the password itself)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from models.audit import AuditEvent
+from models.base import db
+from models.security import AppUser
+from tests.conftest import csrf_token_from, login
+
+
+def _user(username: str) -> AppUser:
+    return db.session.scalars(select(AppUser).filter_by(username=username)).one()
+
+
+def _events(user_id: int) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "ab_user",
+                                                            AuditEvent.entity_id == user_id)
+                                   .order_by(AuditEvent.id)))
+
+
+def test_granting_a_role_is_audited_with_before_and_after(app, client):
+    with app.app_context():
+        target = _user("ent_sz")
+        target_id, enterprise_id = target.id, target.enterprise_id
+        roles = {r.name: r.id for r in db.session.scalars(select(type(target.roles[0])))}
+    login(client, "admin")
+    page = client.get(f"/users/edit/{target_id}").get_data(as_text=True)
+    assert 'name="roles"' in page
+    data = {"first_name": "深圳", "last_name": "企业", "username": "ent_sz", "active": "y",
+            "email": "ent_sz@example.com", "roles": [roles["企业用户"], roles["省级管理员"]],
+            "enterprise": str(enterprise_id), "city": "", "csrf_token": csrf_token_from(page)}
+    response = client.post(f"/users/edit/{target_id}", data=data)
+    assert response.status_code == 302, re.findall(r'help-block[^>]*>([^<]+)', response.get_data(as_text=True))
+    with app.app_context():
+        event = _events(target_id)[-1]
+        assert (event.action, event.actor_name, event.role) == ("update", "admin", "省级管理员")
+        assert event.diff["changes"]["roles"] == [["企业用户"], ["企业用户", "省级管理员"]]
+
+
+def test_password_reset_by_the_admin_is_audited_without_the_password(app, client):
+    with app.app_context():
+        target_id = _user("ent_gz").id
+    login(client, "admin")
+    form = client.get(f"/resetpassword/form?pk={target_id}").get_data(as_text=True)
+    response = client.post(f"/resetpassword/form?pk={target_id}",
+                           data={"password": "Newpass@2026x", "conf_password": "Newpass@2026x",
+                                 "csrf_token": csrf_token_from(form)})
+    assert response.status_code == 302
+    with app.app_context():
+        event = _events(target_id)[-1]
+        assert (event.action, event.actor_name) == ("reset_password", "admin")
+        assert "Newpass" not in str(event.diff) and "password" not in (event.diff or {})
