@@ -1,4 +1,5 @@
-"""Application factory: Flask + Flask-AppBuilder + Flask-Migrate + Babel + CSRF, menus and APIs (DESIGN §1, §6).
+"""Application factory: Flask + Flask-AppBuilder + Flask-Migrate + Babel + CSRF, wiring the role matrix, the menu
+table, the screens and the REST APIs together (DESIGN §1, §6, §7).
 
 ``flask --app app run`` serves ``app``; tests call ``create_app(overrides)`` for an app per database.
 """
@@ -9,7 +10,6 @@ from typing import Any, Optional
 
 from flask import Flask, request
 from flask_appbuilder import AppBuilder
-from flask_babel import lazy_gettext as _l
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
@@ -56,6 +56,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     for noisy in ("flask_appbuilder", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
+    app.config["FAB_ROLES"] = _role_matrix()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"))
     csrf.init_app(app)
@@ -69,9 +70,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from seed.commands import register_commands
     from views.errors import register_error_pages
     from views.filters import register_template_filters
+    from views.ui.timeline import register_template_globals
 
     register_commands(app)
     register_template_filters(app)
+    register_template_globals(app)
     register_error_pages(app)
 
     @app.after_request
@@ -101,41 +104,26 @@ def _exempt_api_from_csrf(app: Flask) -> None:
         return None
 
 
+def _role_matrix() -> dict[str, list[list[str]]]:
+    """FAB builtin roles: the resource permissions of models/roles.py plus each role's exact menu names
+    (``menu_access``) generated from the menu table."""
+    from models.roles import RESOURCE_PERMISSIONS
+    from views.menu import menu_permissions
+
+    return {role: [*permissions, *menu_permissions(role)] for role, permissions in RESOURCE_PERMISSIONS.items()}
+
+
 def _register_views(appbuilder: AppBuilder) -> None:
-    """Menus of DESIGN §6 (an item appears once its screen works) and the REST APIs of DESIGN §10."""
-    from views.security import AppUserDBModelView  # noqa: F401  (registered by the security manager)
-    from views import registry as r
+    """The menu table (DESIGN §6), the REST APIs (DESIGN §10) and the screens reached without a menu."""
+    from views import api, menu
+    from views.ui.filing import FilingView
+    from views.ui.imports import FilingImportView
+    from views.ui.review import FilingPrintView
 
-    base = "BaseData"
-    appbuilder.add_view(r.CityView, "BaseDataCity", label=_l("地市"), icon="fa-map-marker",
-                        category=base, category_label=_l("基础数据"), category_icon="fa-database")
-    appbuilder.add_view(r.OccupationView, "BaseDataOccupation", label=_l("职业工种"), icon="fa-briefcase",
-                        category=base)
-    appbuilder.add_view(r.SkillLevelView, "BaseDataSkillLevel", label=_l("技能等级"), icon="fa-signal",
-                        category=base)
-    appbuilder.add_view(r.TrainingInstitutionView, "BaseDataInstitution", label=_l("培训机构"),
-                        icon="fa-university", category=base)
-    appbuilder.add_view(r.SubsidyStandardView, "BaseDataSubsidyStandard", label=_l("补贴标准"), icon="fa-yen",
-                        category=base)
-    appbuilder.add_view(r.WorkdayOverrideView, "BaseDataWorkday", label=_l("工作日历"), icon="fa-calendar",
-                        category=base)
-    appbuilder.add_view(r.EnterpriseView, "BaseDataEnterprise", label=_l("单位信息"), icon="fa-building",
-                        category=base)
-    appbuilder.add_view(r.RecognitionView, "RecognitionMaintenance", label=_l("生态链企业认定维护"),
-                        icon="fa-link", category="RecognitionMaintenance", category_label=_l("生态链企业认定"),
-                        category_icon="fa-link")
-    security = appbuilder.menu.find("Security")
-    if security is not None:
-        security.label = _l("账号管理")
-        for child in security.childs:
-            if child.name == "List Users":
-                child.label = _l("账号列表")
-            elif child.name == "List Roles":
-                child.label = _l("角色列表")
-    from views import api, filing_ui, imports_ui, review
-
-    for module in (filing_ui, api, imports_ui, review):
-        module.register(appbuilder)
+    menu.register(appbuilder)
+    api.register(appbuilder)
+    for view in (FilingView, FilingImportView, FilingPrintView):
+        appbuilder.add_view_no_menu(view)
 
 
 app = create_app()

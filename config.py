@@ -12,8 +12,6 @@ from pathlib import Path
 
 from flask_appbuilder.security.manager import AUTH_DB
 
-from models.roles import FAB_ROLES
-
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
@@ -49,9 +47,9 @@ class Config:
     APP_ICON = ""
     APP_THEME = ""
     FAB_BASE_TEMPLATE = "base_layout.html"
-    FAB_INDEX_VIEW = "views.home.HomeView"
+    FAB_INDEX_VIEW = "views.ui.home.HomeView"
     FAB_SECURITY_MANAGER_CLASS = "views.security.AppSecurityManager"
-    # The schema comes from migrations (flask db upgrade), permissions from the role table in FAB_ROLES.
+    # The schema comes from migrations (flask db upgrade), permissions from the builtin roles in FAB_ROLES.
     FAB_CREATE_DB = False
     FAB_UPDATE_PERMS = False
     FAB_ADD_SECURITY_API = False
@@ -81,8 +79,8 @@ class Config:
     AUTH_LOCKOUT_FAILURES = int(os.environ.get("AUTH_LOCKOUT_FAILURES", 5))
     AUTH_LOCKOUT_MINUTES = int(os.environ.get("AUTH_LOCKOUT_MINUTES", 15))
 
-    # The role matrix lives in models/roles.py (DESIGN §2) and is read here as FAB builtin roles.
-    FAB_ROLES = FAB_ROLES
+    # FAB_ROLES (the builtin role matrix, DESIGN §2) is set by app.create_app: the resource permissions of
+    # models/roles.py plus each role's exact menu names from the menu table (views/menu.py).
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_FOLDER = "translations"

@@ -1,9 +1,11 @@
-"""The role matrix (DESIGN §2), declared in one place and handed to FAB as builtin roles (``FAB_ROLES``).
+"""The role matrix (DESIGN §2): the resource permissions of each role, declared in one place.
 
 Each entry is ``[resource regex, permission regex]``. Resources are the ``class_permission_name`` of views and
 REST APIs (one per entity); permissions are ``can_read`` / ``can_write`` plus named business permissions
-(``can_review``) and ``menu_access`` on menu names. Builtin roles are checked in memory, so no per-request
-permission queries. Row scope (which enterprise / city) is a separate layer: models/scope.py.
+(``can_review``). The ``menu_access`` entries are not here: they are exact menu names generated from the menu
+table (``views/menu.py``), and ``app.py`` hands both together to FAB as builtin roles (``FAB_ROLES``). Builtin
+roles are checked in memory, so no per-request permission queries. Row scope (which enterprise / city) is a
+separate layer: models/scope.py.
 """
 from __future__ import annotations
 
@@ -25,17 +27,12 @@ def _any(names: str) -> str:
     return rf"^({names})$"
 
 
-# Menu names (the ``name`` given to add_view / add_link; labels are translated separately).
-ENTERPRISE_MENUS = r"^(Ecosystem\w*|Enterprise\w*|Subsidy\w*|Home)$"
-REVIEWER_MENUS = r"^(Review\w*|RecognitionMaintenance|Home)$"
-ADMIN_MENUS = r"^(BaseData\w*|Statistics\w*|Review|ReviewFilings|Security|List Users|List Roles|Home|RecognitionMaintenance)$"
-
-FAB_ROLES: dict[str, list[list[str]]] = {
+#: role → its resource permissions (app.py adds each role's menu_access names from views/menu.py).
+RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
     RoleName.ENTERPRISE: [
         [_any(LOOKUPS), r"^can_read$"],
         [_any("Enterprise|EcosystemRecognition|AuditEvent"), r"^can_read$"],
         [_any(FILING_ENTITIES), r"^can_(read|write)$"],
-        [ENTERPRISE_MENUS, r"^menu_access$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
@@ -44,7 +41,6 @@ FAB_ROLES: dict[str, list[list[str]]] = {
         [_any("Enterprise|AuditEvent"), r"^can_read$"],
         [_any("EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
-        [REVIEWER_MENUS, r"^menu_access$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
@@ -53,7 +49,6 @@ FAB_ROLES: dict[str, list[list[str]]] = {
         [_any(FILING_ENTITIES + "|AuditEvent|Statistics"), r"^can_read$"],
         [SECURITY_VIEWS, r"^can_"],
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],
-        [ADMIN_MENUS, r"^menu_access$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],

@@ -57,7 +57,7 @@ def test_the_hash_sees_a_change():
 
 @pytest.fixture
 def city_view():
-    from views.registry import CityView
+    from views.ui.registry import CityView
 
     return CityView
 

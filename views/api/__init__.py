@@ -4,6 +4,9 @@
 - ``children``: ``training_class``, ``teacher``, ``trainee`` (+ ``/<pk>/mark_lost``), ``course``;
 - ``attachments``: ``attachment`` (+ ``/<pk>/content``);
 - ``registry``: the lookup tables, ``enterprise``, ``ecosystem_recognition``;
+- ``imports``: ``filing/<pk>/import/<kind>[/template]`` and ``trainee/export.xlsx`` (Excel in and out);
+- ``documents``: ``filing/<pk>/form.pdf`` (打印备案表);
+- ``audit``: ``audit_event`` (read-only);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -12,10 +15,14 @@ from __future__ import annotations
 
 from views.api import registry
 from views.api.attachments import AttachmentApi
+from views.api.audit import AuditEventApi
 from views.api.children import CourseApi, TeacherApi, TraineeApi, TrainingClassApi
+from views.api.documents import FilingFormPdfApi
 from views.api.filings import FilingApi
+from views.api.imports import FilingImportApi, TraineeExportApi
 
-APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS)
+APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
+        FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi)
 
 
 def register(appbuilder) -> None:

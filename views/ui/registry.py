@@ -1,4 +1,5 @@
-"""基础数据 (lookup tables), 单位 and 生态链企业认定维护 screens (DESIGN §6); their REST APIs are in
+"""基础数据 (lookup tables), 单位 and 生态链企业认定维护 screens (DESIGN §6): scoped FAB ModelViews whose saves
+and deletes go through ``actions.registry``. Their menu entries are in ``views/menu.py``; their REST APIs in
 ``views/api/registry.py``."""
 from __future__ import annotations
 

@@ -1,25 +1,24 @@
 """备案申请 screens of the enterprise (manual §3.2.1.1, §3.2.3.2) and its 办理结果 list (§3.2.1.2, §3.2.2.2).
 
 Both programmes share one implementation: the programme and the apprenticeship type are data
-(``actions.filings.TYPE_RULES``). Screens:
+(``actions.filings.TYPE_RULES``). Screens of ``FilingView``:
 
 - ``/filing/apply/<programme>``: 承诺书 shown in full + 学徒制培训类型 (R1–R3); POST creates the DRAFT filing.
 - ``/filing/<id>/<tab>``: the tabbed filing page (``FilingView.tab``); editable only for the enterprise while
   DRAFT/RETURNED, read-only otherwise (reviewers of the filing city open the same page: no forms at all).
 - ``/filing/results/<programme>``: 办理结果 with query conditions, pagination and 【进入处理】.
-- ``/filing/attachment/<id>``: preview / download of a material.
+- ``/filing/attachment/<id>``: preview / download of a material (``views.downloads.attachment_response``).
 
-Views are thin: every write calls one function of actions/ (rules, scope and audit live there), commits once
-and shows each FieldError under its field with the user's input kept in the form.
+Views are thin: every write calls one function of actions/ (rules, scope and audit live there) through
+``views.glue.attempt`` (commit once) and shows each FieldError under its field with the user's input kept in the
+form (``views.ui.forms``). The menu entries 备案申请 / 办理结果 are in ``views/menu.py``.
 """
 from __future__ import annotations
 
-import io
-from datetime import date, datetime
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -27,9 +26,9 @@ from sqlalchemy import select
 
 from actions import filings as fa
 from actions import review as ra
-from core.clock import today
-from core.errors import DomainError, FieldError, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, allowed
+from core.clock import today
+from core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from models.base import db
 from models.enums import (
     ApprenticeshipType,
@@ -48,7 +47,9 @@ from models.lookups import Occupation, SkillLevel, TrainingInstitution
 from models.scope import current_actor, load_scoped
 from models.security import AppUser
 from queries import filings as filing_queries
-from views.glue import translate_exception
+from views.downloads import attachment_response
+from views.glue import attempt
+from views.ui.forms import abort_for, endpoint_exists, error_map, posted, programme_or_404, row_values
 
 #: Tab key → (label, which child kind of actions.filings.save_child it edits, or None).
 TABS: dict[str, tuple[Any, Optional[str]]] = {
@@ -84,79 +85,6 @@ STATUS_STYLE = {
     FilingStatus.APPROVED: "success",
     FilingStatus.CANCELLED: "default",
 }
-INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-    """Call an action, commit once; on a domain error roll back and return it (the page shows it by field).
-
-    Same contract as ``views.glue.run_action`` without flashing: forms show errors under their fields.
-    """
-    session = db.session
-    try:
-        result = fn(session, *args, **kwargs)
-        session.commit()
-    except Exception as exc:  # noqa: BLE001 - every failure rolls back; unknown ones are re-raised
-        session.rollback()
-        error = translate_exception(exc)
-        if error is None:
-            raise
-        return False, error
-    return True, result
-
-
-def _abort_for(error: DomainError) -> None:
-    """Out of scope (or missing) answers 404, a role that may never act 403 — never the row's data."""
-    if isinstance(error, NotFound):
-        abort(404)
-    if isinstance(error, Forbidden):
-        abort(403)
-
-
-def _error_map(error: DomainError, fields: tuple[str, ...]) -> tuple[dict[str, list[str]], list[str]]:
-    """Split a domain error into messages per form field and general messages (shown above the form)."""
-    by_field: dict[str, list[str]] = {}
-    general: list[str] = []
-    items = error.errors or [FieldError(None, error.message)]
-    for item in items:
-        if item.field in fields:
-            by_field.setdefault(item.field, []).append(str(item.message))
-        else:
-            general.append(str(item.message))
-    return by_field, general
-
-
-def _programme_or_404(programme: str) -> str:
-    code = (programme or "").upper()
-    if code not in Programme.codes():
-        abort(404)
-    return code
-
-
-def _value(v: Any) -> str:
-    """A model value as a form input value."""
-    if v is None:
-        return ""
-    if isinstance(v, (date, datetime)):
-        return v.strftime("%Y-%m-%d")
-    return str(v)
-
-
-def _row_values(row: Any, fields: tuple[str, ...]) -> dict[str, str]:
-    return {f: _value(getattr(row, f, None)) for f in fields}
-
-
-def _posted(fields: tuple[str, ...]) -> dict[str, str]:
-    return {f: request.form.get(f, "") for f in fields}
-
-
-def _endpoint_exists(name: str) -> bool:
-    return name in current_app.view_functions
 
 
 class FilingView(BaseView):
@@ -185,22 +113,22 @@ class FilingView(BaseView):
     @expose("/apply/<programme>", methods=["GET", "POST"])
     @has_access
     def apply(self, programme: str):
-        programme = _programme_or_404(programme)
+        programme = programme_or_404(programme)
         actor = current_actor()
         values = {"commitment_accepted": "", "apprenticeship_type": ""}
         errors: dict[str, list[str]] = {}
         general: list[str] = []
         if request.method == "POST":
-            values = _posted(FORM_FIELDS["apply"])
+            values = posted(FORM_FIELDS["apply"])
             accepted = request.form.get("commitment_accepted") in ("1", "on", "true", "y")
-            ok, result = _attempt(fa.create_filing, actor, programme, values["apprenticeship_type"] or None,
+            error, result = attempt(fa.create_filing, actor, programme, values["apprenticeship_type"] or None,
                                   accepted)
-            if ok:
+            if error is None:
                 flash(str(_l("已确认承诺书并创建备案申请，请逐页填写并保存，完成后在“备案信息”页点击【提交审核】")),
                       "success")
                 return redirect(url_for("FilingView.tab", filing_id=result.id, tab="info"))
-            _abort_for(result)
-            errors, general = _error_map(result, FORM_FIELDS["apply"] + ("programme",))
+            abort_for(error)
+            errors, general = error_map(error, FORM_FIELDS["apply"] + ("programme",))
             if "programme" in errors:
                 general += errors.pop("programme")
         enterprise = None
@@ -230,7 +158,7 @@ class FilingView(BaseView):
     @expose("/results/<programme>")
     @has_access
     def results(self, programme: str):
-        programme = _programme_or_404(programme)
+        programme = programme_or_404(programme)
         actor = current_actor()
         filters = filing_queries.ResultFilters.from_args(programme, request.args)
         found = filing_queries.results_page(db.session, actor, filters, request.args.get("page", 1))
@@ -288,14 +216,14 @@ class FilingView(BaseView):
             if edit_pk:
                 row = self._row_or_404(filing, kind, edit_pk)
                 edit_row, form_mode = row, "edit"
-                form_values = _row_values(row, FORM_FIELDS[tab])
+                form_values = row_values(row, FORM_FIELDS[tab])
             elif request.args.get("new") or not counts.get(tab):
                 form_mode = "new"
         if form_mode == "new" and kind == "training_class" and rules.single_class and filing.classes \
                 and not form_errors:
             form_mode = None  # R4: the one 培训信息 exists; only 修改 remains
         if tab == "info" and not form_values:
-            form_values = _row_values(filing, FORM_FIELDS["info"])
+            form_values = row_values(filing, FORM_FIELDS["info"])
         if tab == "institution" and not form_values:
             form_values = {"institution_id": str(filing.institution_id) if filing.institution_id else
                            ("other" if filing.other_institution_name else ""),
@@ -338,10 +266,10 @@ class FilingView(BaseView):
                                                                            "lost_date": today().isoformat()},
                                             "errors": {}, "general": []}
         import_url = None
-        if editable and tab in IMPORT_KINDS and _endpoint_exists("FilingImportView.upload"):
+        if editable and tab in IMPORT_KINDS and endpoint_exists("FilingImportView.upload"):
             import_url = url_for("FilingImportView.upload", filing_id=filing.id, kind=IMPORT_KINDS[tab])
         print_url = None
-        if filing.status == FilingStatus.APPROVED and _endpoint_exists("FilingPrintView.form_pdf"):
+        if filing.status == FilingStatus.APPROVED and endpoint_exists("FilingPrintView.form_pdf"):
             print_url = url_for("FilingPrintView.form_pdf", filing_id=filing.id)
         actions = {}
         if actor.is_enterprise:
@@ -392,23 +320,23 @@ class FilingView(BaseView):
             abort(404)
         actor = current_actor()
         fields = FORM_FIELDS[tab]
-        data = _posted(fields)
+        data = posted(fields)
         pk = request.form.get("pk") or None
         if tab == "info":
-            ok, result = _attempt(fa.save_filing_info, actor, filing_id, data)
+            error, result = attempt(fa.save_filing_info, actor, filing_id, data)
         elif tab == "institution":
-            ok, result = _attempt(fa.save_institution, actor, filing_id, data)
+            error, result = attempt(fa.save_institution, actor, filing_id, data)
         else:
-            ok, result = _attempt(fa.save_child, actor, ROW_TABS[tab], filing_id, data, pk)
-        if ok:
+            error, result = attempt(fa.save_child, actor, ROW_TABS[tab], filing_id, data, pk)
+        if error is None:
             flash(str(_l("%(tab)s已保存", tab=TABS[tab][0])), "success")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
-        _abort_for(result)
-        if isinstance(result, TransitionNotAllowed):
-            flash(str(result.message), "danger")
+        abort_for(error)
+        if isinstance(error, TransitionNotAllowed):
+            flash(str(error.message), "danger")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
         filing = self._load(filing_id)
-        errors, general = _error_map(result, fields)
+        errors, general = error_map(error, fields)
         edit_row = None
         if pk and tab in ROW_TABS:
             edit_row = self._row_or_404(filing, ROW_TABS[tab], pk)
@@ -426,15 +354,15 @@ class FilingView(BaseView):
         filing = self._load(filing_id)
         if tab == "attachments":
             row = self._attachment_of(filing, pk)
-            ok, result = _attempt(fa.delete_attachment, actor, row.id)
+            error, _ = attempt(fa.delete_attachment, actor, row.id)
         else:
             row = self._row_or_404(filing, ROW_TABS[tab], pk)
-            ok, result = _attempt(fa.delete_child, actor, ROW_TABS[tab], row.id)
-        if ok:
+            error, _ = attempt(fa.delete_child, actor, ROW_TABS[tab], row.id)
+        if error is None:
             flash(str(_l("已删除")), "success")
         else:
-            _abort_for(result)
-            flash(str(result.message), "danger")
+            abort_for(error)
+            flash(str(error.message), "danger")
         return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
 
     @staticmethod
@@ -459,16 +387,16 @@ class FilingView(BaseView):
         upload = request.files.get("file")
         name = upload.filename if upload else ""
         content = upload.read() if upload else b""
-        ok, result = _attempt(fa.add_attachment, actor, filing_id, kind, name, content)
-        if ok:
+        error, result = attempt(fa.add_attachment, actor, filing_id, kind, name, content)
+        if error is None:
             flash(str(_l("材料“%(name)s”已上传", name=result.file_name)), "success")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="attachments"))
-        _abort_for(result)
-        if isinstance(result, TransitionNotAllowed):
-            flash(str(result.message), "danger")
+        abort_for(error)
+        if isinstance(error, TransitionNotAllowed):
+            flash(str(error.message), "danger")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="attachments"))
         filing = self._load(filing_id)
-        errors, general = _error_map(result, FORM_FIELDS["attachments"])
+        errors, general = error_map(error, FORM_FIELDS["attachments"])
         return self._render(filing, "attachments", form_values={"kind": kind}, form_errors=errors,
                             general=general, status=422)
 
@@ -479,12 +407,7 @@ class FilingView(BaseView):
             row = load_scoped(db.session, Attachment, attachment_id, current_actor())
         except NotFound:
             abort(404)
-        inline = row.media_type in INLINE_TYPES and not request.args.get("download")
-        response = send_file(io.BytesIO(row.content), mimetype=row.media_type, as_attachment=not inline,
-                             download_name=row.file_name, max_age=0)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(row, inline_allowed=True)
 
     # -----------------------------------------------------------------------------------------------------
     # 删除 / 提交审核 / 撤回, and 标记为流失
@@ -498,11 +421,11 @@ class FilingView(BaseView):
             abort(404)
         filing = self._load(filing_id)
         programme = filing.programme
-        ok, result = _attempt(functions[action], current_actor(), filing_id)
-        if not ok:
-            _abort_for(result)
-            flash(str(result.message), "danger")
-            if action == "submit" and isinstance(result, ValidationFailed):
+        error, _ = attempt(functions[action], current_actor(), filing_id)
+        if error is not None:
+            abort_for(error)
+            flash(str(error.message), "danger")
+            if action == "submit" and isinstance(error, ValidationFailed):
                 return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="submit"))
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="info"))
         if action == "delete":
@@ -519,32 +442,18 @@ class FilingView(BaseView):
     def mark_lost(self, filing_id: int, trainee_id: int):
         filing = self._load(filing_id)
         trainee = self._row_or_404(filing, "trainee", trainee_id)
-        values = _posted(FORM_FIELDS["lost"])
-        ok, result = _attempt(ra.mark_lost, current_actor(), trainee.id, values["lost_reason"],
+        values = posted(FORM_FIELDS["lost"])
+        error, result = attempt(ra.mark_lost, current_actor(), trainee.id, values["lost_reason"],
                               values["lost_date"])
-        if ok:
+        if error is None:
             flash(str(_l("已将%(name)s标记为流失", name=result.name)), "success")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))
-        _abort_for(result)
-        if isinstance(result, TransitionNotAllowed):
-            flash(str(result.message), "danger")
+        abort_for(error)
+        if isinstance(error, TransitionNotAllowed):
+            flash(str(error.message), "danger")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))
         filing = self._load(filing_id)
         trainee = self._row_or_404(filing, "trainee", trainee_id)
-        errors, general = _error_map(result, FORM_FIELDS["lost"])
+        errors, general = error_map(error, FORM_FIELDS["lost"])
         lost_form = {"trainee": trainee, "values": values, "errors": errors, "general": general}
         return self._render(filing, "trainees", lost_form=lost_form, status=422)
-
-
-def register(appbuilder) -> None:
-    """The filing screens and the two menus of DESIGN §6 (other items come with their issues)."""
-    appbuilder.add_view_no_menu(FilingView())
-    menus = (
-        (Programme.ECOSYSTEM, "Ecosystem", _l("产教评技能生态链企业新型学徒制培训"), "fa-link"),
-        (Programme.ENTERPRISE, "Enterprise", _l("企业新型学徒制培训"), "fa-graduation-cap"),
-    )
-    for programme, prefix, label, icon in menus:
-        appbuilder.add_link(f"{prefix}FilingApply", href=f"/filing/apply/{programme}", label=_l("备案申请"),
-                            icon="fa-edit", category=prefix, category_label=label, category_icon=icon)
-        appbuilder.add_link(f"{prefix}FilingResults", href=f"/filing/results/{programme}", label=_l("办理结果"),
-                            icon="fa-list", category=prefix)

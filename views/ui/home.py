@@ -1,0 +1,61 @@
+"""事项办理 home page: the manual's tree of services for the user's role, with counters (DESIGN §6).
+
+The tree is drawn from the menu table (``views.menu.home_tree``): it links only to menu entries the user sees.
+"""
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder import IndexView, expose
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from models.base import db
+from models.enterprise import EcosystemRecognition, Enterprise
+from models.enums import FilingStatus
+from models.filing import ChangeRequest, Filing, Trainee
+from models.scope import Actor, current_actor, scope_condition
+from models.subsidy import SubsidyClaim
+from views import menu
+
+
+def _count(model, *conditions) -> int:
+    actor = current_actor()
+    stmt = select(func.count()).select_from(model).where(scope_condition(model, actor), *conditions)
+    return db.session.scalar(stmt) or 0
+
+
+class HomeView(IndexView):
+    """The landing page after login: services tree and counters per role."""
+
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self):
+        actor = current_actor()
+        counters: list[tuple[str, int]] = []
+        if actor.is_enterprise:
+            for status in (FilingStatus.DRAFT, FilingStatus.SUBMITTED, FilingStatus.RETURNED, FilingStatus.APPROVED):
+                counters.append((str(_l("备案：%(s)s", s=FilingStatus.label(status))),
+                                 _count(Filing, Filing.status == status)))
+            counters.append((str(_l("在训人员")), _count(Trainee, Trainee.status == "ACTIVE")))
+            counters.append((str(_l("补贴申请")), _count(SubsidyClaim)))
+        elif actor.is_reviewer:
+            counters.append((str(_l("待审核备案")), _count(Filing, Filing.status == FilingStatus.SUBMITTED)))
+            counters.append((str(_l("待审核变更")), _count(ChangeRequest, ChangeRequest.status == "SUBMITTED")))
+            counters.append((str(_l("待审核补贴")), _count(SubsidyClaim, SubsidyClaim.status == "SUBMITTED")))
+            counters.append((str(_l("本市生态链企业认定")), _count(EcosystemRecognition)))
+        elif actor.is_admin:
+            counters.append((str(_l("单位")), _count(Enterprise)))
+            counters.append((str(_l("备案")), _count(Filing)))
+            counters.append((str(_l("培训人员")), _count(Trainee)))
+            counters.append((str(_l("生态链企业认定")), _count(EcosystemRecognition)))
+        tree = self._services(actor) if g.user is not None and g.user.is_authenticated else []
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, counters=counters,
+                                    tree=tree, actor=actor)
+
+    def _services(self, actor: Actor) -> list[dict]:
+        """The manual's 事项办理 tree (技能培训 / 审核管理 …) of the user's role, from the menu table."""
+        role = actor.role if actor.is_enterprise or actor.is_reviewer or actor.is_admin else None
+        sm, navbar = self.appbuilder.sm, self.appbuilder.menu
+        return menu.home_tree(role, visible=lambda entry: sm.has_access("menu_access", entry.name),
+                              url_of=lambda entry: menu.menu_item(navbar, entry).get_url())

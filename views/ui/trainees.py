@@ -1,0 +1,77 @@
+"""单位培训人员查询 with 【导出学员名单】 (manual §3.2.1.3, §3.2.2.3): the trainees of the enterprise's filings,
+one screen per programme menu (``EcosystemTraineeQueryView``, ``EnterpriseTraineeQueryView``; menu entries in
+``views/menu.py``). The query is ``queries.trainees``; the export is ``views.api.imports.export_response`` (the
+same streamed workbook as ``GET /api/v1/trainee/export.xlsx``).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import flash, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+
+from core.validators import mask_id_number
+from models.base import db
+from models.enums import ApprenticeshipType, FilingStatus, Gender, Programme, TraineeStatus
+from models.scope import current_actor
+from queries import trainees
+from views.api.imports import export_response
+from views.ui.forms import endpoint_exists
+
+
+class TraineeQueryBase(BaseView):
+    """The trainees of the enterprise's filings (both programmes), searched, 20 a page, exported to xlsx."""
+
+    class_permission_name = "Trainee"
+    method_permission_name = {"list": "read", "export": "read"}
+    default_view = "list"
+    programme: str = Programme.ECOSYSTEM
+
+    @expose("/")
+    @has_access
+    def list(self):
+        actor = current_actor()
+        filters = trainees.TraineeFilters.from_args(request.args)
+        for message in filters.errors:
+            flash(message, "warning")
+        found = trainees.trainee_page(db.session, actor, filters, request.args.get("page", 1))
+        args = filters.as_args()
+        endpoint = f"{type(self).__name__}.list"
+
+        def page_url(n: int) -> str:
+            return url_for(endpoint, **args, page=n)
+
+        return self.render_template(
+            "imports/trainees.html", rows=found.items, filters=filters, total=found.total, page=found.page,
+            pages=found.pages, page_size=found.page_size, page_url=page_url, page_numbers=found.numbers,
+            menu_programme=Programme.label(self.programme),
+            export_url=url_for(f"{type(self).__name__}.export", **args),
+            reset_url=url_for(endpoint), action_url=url_for(endpoint),
+            mask=mask_id_number, occupation_text=trainees.occupation_text,
+            programmes=Programme.choices(), types=ApprenticeshipType.choices(), filing_statuses=FilingStatus.choices(),
+            statuses=TraineeStatus.choices(), programme_label=Programme.label, type_label=ApprenticeshipType.label,
+            filing_status_label=FilingStatus.label, status_label=TraineeStatus.label, gender_label=Gender.label,
+            filing_url=_filing_url,
+        )
+
+    @expose("/export.xlsx")
+    @has_access
+    def export(self):
+        return export_response(trainees.TraineeFilters.from_args(request.args))
+
+
+def _filing_url(filing_id: int) -> Optional[str]:
+    if endpoint_exists("FilingView.tab"):
+        return url_for("FilingView.tab", filing_id=filing_id, tab="trainees")
+    return None
+
+
+class EcosystemTraineeQueryView(TraineeQueryBase):
+    route_base = "/ecosystem/trainees"
+    programme = Programme.ECOSYSTEM
+
+
+class EnterpriseTraineeQueryView(TraineeQueryBase):
+    route_base = "/enterprise/trainees"
+    programme = Programme.ENTERPRISE
