@@ -34,6 +34,7 @@ __all__ = [
     "normalize_id_number",
     "parse_id_number",
     "region_warning",
+    "password_problem",
     "id_birth_date",
     "mask_id_number",
     "normalize_uscc",
@@ -362,3 +363,23 @@ def complete_id_number(first17: str) -> str:
 def complete_uscc(first17: str) -> str:
     """The 18-character USCC whose first 17 characters are ``first17`` (demo data and test factories)."""
     return first17 + _uscc_check_char(first17)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Passwords
+# ---------------------------------------------------------------------------------------------------------
+
+PASSWORD_MIN_LENGTH = 8
+
+
+def password_problem(password: str, username: str | None = None) -> Any:
+    """Why ``password`` is refused by the password policy (a lazy Chinese message), or None when it is fine:
+    at least 8 characters with letters and digits, and not the username (in any letter case)."""
+    password = password or ""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return _l("密码至少 %(n)d 位", n=PASSWORD_MIN_LENGTH)
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
+        return _l("密码须同时包含字母和数字")
+    if username and username.strip() and username.strip().lower() in password.lower():
+        return _l("密码不能包含用户名")
+    return None

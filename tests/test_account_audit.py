@@ -54,3 +54,44 @@ def test_password_reset_by_the_admin_is_audited_without_the_password(app, client
         event = _events(target_id)[-1]
         assert (event.action, event.actor_name) == ("reset_password", "admin")
         assert "Newpass" not in str(event.diff) and "password" not in (event.diff or {})
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("password,message", [
+    ("1", "至少 8 位"),
+    ("abcdefgh", "字母和数字"),
+    ("12345678", "字母和数字"),
+    ("Ent_gz2026", "不能包含用户名"),
+    ("Demo@2026", "不能与当前密码相同"),
+])
+def test_password_policy_on_the_own_password_form(app, client, password, message):
+    login(client, "ent_gz")
+    form = client.get("/resetmypassword/form").get_data(as_text=True)
+    response = client.post("/resetmypassword/form", data={"password": password, "conf_password": password,
+                                                          "csrf_token": csrf_token_from(form)})
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    with app.app_context():
+        assert not [e for e in _events(_user("ent_gz").id) if e.action == "change_password"]
+
+
+def test_password_policy_accepts_a_good_password(app, client):
+    login(client, "ent_gz")
+    form = client.get("/resetmypassword/form").get_data(as_text=True)
+    ok = client.post("/resetmypassword/form", data={"password": "Good2026pass", "conf_password": "Good2026pass",
+                                                    "csrf_token": csrf_token_from(form)})
+    assert ok.status_code == 302
+    with app.app_context():
+        assert [e.action for e in _events(_user("ent_gz").id)][-1] == "change_password"
+
+
+def test_password_policy_applies_to_admin_resets(app, client):
+    with app.app_context():
+        target_id = _user("ent_sz").id
+    login(client, "admin")
+    form = client.get(f"/resetpassword/form?pk={target_id}").get_data(as_text=True)
+    bad = client.post(f"/resetpassword/form?pk={target_id}",
+                      data={"password": "ent_sz12345", "conf_password": "ent_sz12345",
+                            "csrf_token": csrf_token_from(form)})
+    assert bad.status_code == 200 and "不能包含用户名" in bad.get_data(as_text=True)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import abort, current_app, has_request_context, redirect, request
+from flask import abort, current_app, g, has_request_context, redirect, request
 from flask_appbuilder.actions import action
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView
@@ -27,6 +28,7 @@ from werkzeug.security import check_password_hash
 
 from actions import accounts, audit
 from core.clock import format_local
+from core.validators import password_problem
 from core.errors import Forbidden, NotFound
 from models.base import utcnow
 from models.scope import current_actor, load_scoped
@@ -182,6 +184,37 @@ def _not_a_login() -> bool:
     return not (request.endpoint or "").endswith(".login")
 
 
+def _password_owner() -> tuple[str | None, AppUser | None]:
+    """Whose password a form sets: the new account's username (add), the account being reset (the admin's
+    重置密码, ``?pk=``) or the user's own (修改密码)."""
+    if not has_request_context():
+        return None, None
+    if request.form.get("username"):
+        return request.form.get("username"), None
+    pk = request.args.get("pk")
+    if pk and pk.isdigit():
+        user = current_app.appbuilder.sm.get_user_by_id(int(pk))
+    else:
+        user = getattr(g, "user", None)
+        user = user if getattr(user, "is_authenticated", False) else None
+    return (user.username, user) if user is not None else (None, None)
+
+
+def password_policy(password: str) -> None:
+    """FAB_PASSWORD_COMPLEXITY_VALIDATOR for every password form: length, letters and digits, not the username,
+    not the password the account has now (issue: password policy).
+
+    :raises PasswordComplexityValidationError: with the Chinese reason.
+    """
+    username, user = _password_owner()
+    problem = password_problem(password, username)
+    if problem is None and user is not None and getattr(user, "password", None) \
+            and check_password_hash(user.password, password or ""):
+        problem = _l("新密码不能与当前密码相同")
+    if problem is not None:
+        raise PasswordComplexityValidationError(str(problem))
+
+
 class AppSecurityManager(SecurityManager):
     """Security manager using AppUser; password hashing and JWT are FAB's. Adds the login limit shared by form
     and API, and the account lockout of actions/accounts.py."""
@@ -194,6 +227,9 @@ class AppSecurityManager(SecurityManager):
 
     def __init__(self, appbuilder):
         super().__init__(appbuilder)
+        config = current_app.config
+        config.setdefault("FAB_PASSWORD_COMPLEXITY_ENABLED", True)
+        config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
         from views.datamodel import EagerInterface
 
         # The account list shows roles, enterprise and city: load them with the page, not per row.
