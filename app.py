@@ -116,6 +116,7 @@ def _role_matrix() -> dict[str, list[list[str]]]:
 def _register_views(appbuilder: AppBuilder) -> None:
     """The menu table (DESIGN §6), the REST APIs (DESIGN §10) and the screens reached without a menu."""
     from views import api, menu
+    from views.ui import row_actions
     from views.ui.filing import FilingView
     from views.ui.imports import FilingImportView
     from views.ui.review import FilingPrintView
@@ -124,6 +125,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     api.register(appbuilder)
     for view in (FilingView, FilingImportView, FilingPrintView):
         appbuilder.add_view_no_menu(view)
+    row_actions.register(appbuilder)
 
 
 app = create_app()

@@ -32,28 +32,29 @@ OPINION = _l("审核意见")
 
 FILING = register(Workflow("filing", Filing, (
     Transition("filing", "submit", (FS.DRAFT, FS.RETURNED), FS.SUBMITTED, ENTERPRISE, _l("提交审核"),
-               confirm=_l("提交后等待地市人社部门审核，审核前可撤回。确定提交审核吗？"), icon="fa-paper-plane",
+               confirm=_l("提交前系统将检查各页信息和材料是否齐全。确定提交审核吗？"), icon="fa-paper-plane",
                style="primary", guard=filings.submit_guard,
                help=_l("提交审核清单须全部满足（R11，并复核 R3、R9）；未满足时答 422，响应体另附 checklist。"), stamps=("submitted_at",), screens=("filing",),
                success=_l("备案申请已提交审核，请等待地市人社部门审核")),
     Transition("filing", "withdraw", (FS.SUBMITTED,), FS.DRAFT, ENTERPRISE, _l("撤回"),
-               confirm=_l("撤回后可修改再重新提交审核。确定撤回吗？"), icon="fa-undo", style="warning",
+               confirm=_l("确定撤回该备案申请吗？撤回后状态变为“未提交”，可修改后重新提交审核。"), icon="fa-undo", style="warning",
                screens=("filing",), success=_l("备案申请已撤回，可修改后重新提交审核")),
     Transition("filing", "delete", (FS.DRAFT, FS.RETURNED), DELETED, ENTERPRISE, _l("删除"),
-               confirm=_l("删除后不能恢复。确定删除该备案申请吗？"), icon="fa-trash", style="danger",
+               confirm=_l("确定删除该备案申请吗？删除后不可恢复。"), icon="fa-trash", style="danger",
                effect=filings.delete_effect, screens=("filing", "results"), multi=True,
                success=_l("备案申请已删除")),
     Transition("filing", "approve", (FS.SUBMITTED,), FS.APPROVED, REVIEWER, _l("审核通过"),
-               confirm=_l("审核通过后将生成备案编号，不能撤销。确定通过吗？"), icon="fa-check", style="success",
+               confirm=_l("审核通过后将生成备案编号，且不能撤销。确定通过该备案吗？"), icon="fa-check", style="success",
                inputs=(Input("opinion", OPINION),), guard=review.approve_guard, effect=review.approve_effect,
                help=_l("分配备案编号（如 XT4401-2026-000123，按地市和年度连续编号，R13），并复核 R9。"),
                stamps=("approved_at",), reason_input="opinion", screens=("review",),
-               loader=review.lock_for_decision, success=_l("已审核通过")),
+               loader=review.lock_for_decision, success=_l("已审核通过，备案编号：%(filing_no)s")),
     Transition("filing", "return", (FS.SUBMITTED,), FS.RETURNED, REVIEWER, _l("退回"),
-               confirm=_l("确定退回该备案申请吗？"), icon="fa-reply", style="warning",
+               confirm=_l("退回后企业可修改并重新提交，审核意见将告知企业。确定退回该备案吗？"), icon="fa-reply", style="warning",
                inputs=(Input("opinion", OPINION, required=True),), effect=review.return_effect,
                help=_l("审核意见必填（R14），企业可修改后重新提交。"),
-               reason_input="opinion", screens=("review",), loader=review.lock_for_decision, success=_l("已退回")),
+               reason_input="opinion", screens=("review",), loader=review.lock_for_decision,
+               success=_l("已退回，审核意见已告知企业")),
 ), status_codes=FS, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案申请"), REVIEWER: _l("只有地市审核员可以审核备案")}))
 
 TRAINEE = register(Workflow("trainee", Trainee, (
@@ -65,7 +66,7 @@ TRAINEE = register(Workflow("trainee", Trainee, (
                              not_future=True)),
                guard=review.mark_lost_guard, effect=review.mark_lost_effect, reason_input="lost_reason",
                help=_l("仅限审核通过的备案；流失日期不能晚于今天，流失人员不再受 R9 限制。"),
-               screens=("trainees",), success=_l("已标记为流失"), refused=_l("该人员已标记为流失")),
+               screens=("trainees",), success=_l("已将%(name)s标记为流失"), refused=_l("该人员已标记为流失")),
 ), status_codes=TraineeStatus, forbidden={ENTERPRISE: _l("只有企业用户可以标记流失人员")},
    parent_lock=review.lock_filing_of_trainee))
 

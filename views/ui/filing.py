@@ -25,8 +25,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from actions import filings as fa
-from actions import review as ra
-from actions.transitions import FILING_EDITABLE, FILING_TRANSITIONS, allowed
+from actions.transitions import FILING_EDITABLE
+from actions.workflow import workflow
 from core.clock import today
 from core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from models.base import db
@@ -49,6 +49,7 @@ from models.security import AppUser
 from queries import filings as filing_queries
 from views.downloads import attachment_response
 from views.glue import attempt
+from views.ui.row_actions import dispatch, offered
 from views.ui.forms import abort_for, endpoint_exists, error_map, posted, programme_or_404, row_values
 
 #: Tab key → (label, which child kind of actions.filings.save_child it edits, or None).
@@ -271,10 +272,7 @@ class FilingView(BaseView):
         print_url = None
         if filing.status == FilingStatus.APPROVED and endpoint_exists("FilingPrintView.form_pdf"):
             print_url = url_for("FilingPrintView.form_pdf", filing_id=filing.id)
-        actions = {}
-        if actor.is_enterprise:
-            actions = {name: allowed(FILING_TRANSITIONS, filing.status, name)
-                       for name in ("delete", "submit", "withdraw")}
+        actions = {t.action: t for t in offered("filing", filing, None)}  # the table's rows this user may run
         body = self.render_template(
             "filing/filing.html", filing=filing, tab=tab, tabs=[(t, TABS[t][0]) for t in tabs], rules=rules,
             editable=editable, counts=counts, form_values=form_values, form_errors=form_errors or {},
@@ -416,26 +414,18 @@ class FilingView(BaseView):
     @expose("/<int:filing_id>/do/<action>", methods=["POST"])
     @has_access
     def transition(self, filing_id: int, action: str):
-        functions = {"submit": fa.submit, "withdraw": fa.withdraw, "delete": fa.delete_filing}
-        if action not in functions:
-            abort(404)
+        """Any row of the filing table (删除 / 提交审核 / 撤回 …), run through ``views.ui.row_actions.dispatch``."""
         filing = self._load(filing_id)
         programme = filing.programme
-        error, _ = attempt(functions[action], current_actor(), filing_id)
+        error, _ = dispatch("filing", action, filing_id)
         if error is not None:
-            abort_for(error)
             flash(str(error.message), "danger")
             if action == "submit" and isinstance(error, ValidationFailed):
                 return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="submit"))
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="info"))
-        if action == "delete":
-            flash(str(_l("备案申请已删除")), "success")
-            return redirect(url_for("FilingView.results", programme=programme))
-        if action == "withdraw":
-            flash(str(_l("备案申请已撤回，可修改后重新提交审核")), "success")
-            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="info"))
-        flash(str(_l("备案申请已提交审核，请等待地市人社部门审核")), "success")
-        return redirect(url_for("FilingView.results", programme=programme))
+        if workflow("filing").transition(action).target in (None, FilingStatus.SUBMITTED):
+            return redirect(url_for("FilingView.results", programme=programme))  # gone, or out of the user's hands
+        return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="info"))
 
     @expose("/<int:filing_id>/trainees/<int:trainee_id>/lost", methods=["POST"])
     @has_access
@@ -443,12 +433,9 @@ class FilingView(BaseView):
         filing = self._load(filing_id)
         trainee = self._row_or_404(filing, "trainee", trainee_id)
         values = posted(FORM_FIELDS["lost"])
-        error, result = attempt(ra.mark_lost, current_actor(), trainee.id, values["lost_reason"],
-                              values["lost_date"])
+        error, result = dispatch("trainee", "mark_lost", trainee.id, values)
         if error is None:
-            flash(str(_l("已将%(name)s标记为流失", name=result.name)), "success")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))
-        abort_for(error)
         if isinstance(error, TransitionNotAllowed):
             flash(str(error.message), "danger")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))

@@ -15,12 +15,10 @@ from __future__ import annotations
 from typing import Any, Optional
 from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, get_flashed_messages, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
-from actions import review as review_actions
-from actions.transitions import FILING_TRANSITIONS, allowed
 from core.errors import DomainError, NotFound
 from models.base import db
 from models.enums import (
@@ -42,7 +40,7 @@ from queries import review as review_queries
 from queries.audit import timeline_context
 from views.api.documents import pdf_response, printable_filing
 from views.downloads import INLINE_TYPES, attachment_response
-from views.glue import run_action
+from views.ui.row_actions import dispatch, offered, transition_or_404
 
 
 def _message_page(status: int, title: Any, message: Any, back_url: Optional[str] = None, back_label: Any = None):
@@ -91,8 +89,7 @@ class ReviewFilingView(BaseView):
         "list": "read",
         "detail": "read",
         "attachment": "read",
-        "approve": "review",
-        "return_filing": "review",
+        "decide": "review",
     }
 
     # -- queue --------------------------------------------------------------------------------------------
@@ -126,10 +123,10 @@ class ReviewFilingView(BaseView):
         reviewer = None
         if filing.reviewed_by_id:
             reviewer = db.session.get(AppUser, filing.reviewed_by_id)
-        can_decide = actor.is_reviewer and allowed(FILING_TRANSITIONS, filing.status, "approve")
+        decisions = offered("filing", filing, "review")  # the table's reviewer rows for this state
         courses = [c for cls in filing.classes for c in cls.courses]
         html = self.render_template(
-            "review/detail.html", filing=filing, actor=actor, can_decide=can_decide,
+            "review/detail.html", filing=filing, actor=actor, decisions=decisions,
             opinion=opinion, opinion_error=opinion_error, reviewer=reviewer,
             trainees=_trainee_rows(filing, full_id=actor.is_reviewer), courses=courses,
             full_id=actor.is_reviewer, preview_types=INLINE_TYPES,
@@ -146,39 +143,28 @@ class ReviewFilingView(BaseView):
         return self._render_detail(filing_id)
 
     # -- decisions ----------------------------------------------------------------------------------------
-    def _decide(self, fn, filing_id: int):
+    @expose("/filing/<int:filing_id>/<action>", methods=["POST"])
+    @has_access
+    def decide(self, filing_id: int, action: str):
+        """A reviewer's row of the filing table (通过 / 退回 …) with the form's inputs (审核意见)."""
+        t = transition_or_404("filing", action)
+        if "review" not in t.screens:
+            abort(404)
         actor = current_actor()
-        opinion = request.form.get("opinion", "")
-        ok, result = run_action(fn, actor, filing_id, opinion)
-        if ok:
-            if fn is review_actions.approve:
-                flash(str(_l("已审核通过，备案编号：%(no)s", no=result.filing_no)), "success")
-            else:
-                flash(str(_l("已退回，审核意见已告知企业")), "success")
+        data = {item.name: request.form.get(item.name, "") for item in t.inputs}
+        error, _ = dispatch("filing", action, filing_id, data)
+        if error is None:
             return redirect(url_for("ReviewFilingView.detail", filing_id=filing_id))
-        if isinstance(result, NotFound):
-            get_flashed_messages()  # nothing about a row out of scope is shown, not even later
-            _not_found()
         try:
             load_scoped(db.session, Filing, filing_id, actor)
         except NotFound:
             # Withdrawn by the enterprise meanwhile (a draft again, out of the reviewer's sight): 409, no data.
-            get_flashed_messages()
-            _message_page(result.status_code, _l("状态已变化"), result.message,
+            _message_page(error.status_code, _l("状态已变化"), error.message,
                           url_for("ReviewFilingView.list"), _l("返回备案审核列表"))
-        field_error = next((e.message for e in result.errors if e.field == "opinion"), None)
-        return self._render_detail(filing_id, opinion=opinion, opinion_error=field_error,
-                                   status=result.status_code)
-
-    @expose("/filing/<int:filing_id>/approve", methods=["POST"])
-    @has_access
-    def approve(self, filing_id: int):
-        return self._decide(review_actions.approve, filing_id)
-
-    @expose("/filing/<int:filing_id>/return", methods=["POST"])
-    @has_access
-    def return_filing(self, filing_id: int):
-        return self._decide(review_actions.return_filing, filing_id)
+        flash(str(error.message), "danger")
+        field_error = next((e.message for e in error.errors if e.field == "opinion"), None)
+        return self._render_detail(filing_id, opinion=data.get("opinion", ""), opinion_error=field_error,
+                                   status=error.status_code)
 
     # -- materials ----------------------------------------------------------------------------------------
     @expose("/attachment/<int:attachment_id>")
