@@ -132,3 +132,29 @@ def test_refused_edit_writes_nothing(ctx):
         filings.save_child(db.session, actor, "trainee", filing.id, {**TRAINEE, "id_number": "123"})
     db.session.rollback()
     assert len(_events(filing.id)) == before
+
+
+def test_timelines_show_each_save_in_chinese_with_ids_masked(app):
+    """Both sides' timelines list the saves, grouped per save, as 字段：旧值 → 新值 (ID numbers masked)."""
+    from tests.conftest import login
+
+    with app.app_context():
+        actor = f.actor("ent_gz")
+        filing = f.complete_filing(f.demo_enterprise("ent_gz").id)
+        filing.classes[0].planned_headcount = 10
+        filings.save_filing_info(db.session, actor, filing.id, {"contact_name": "王经办",
+                                                                "contact_phone": "13912345678"})
+        number = f.id_number(birth="19910203")
+        filings.save_child(db.session, actor, "trainee", filing.id, {**TRAINEE, "id_number": number})
+        filings.submit(db.session, actor, filing.id)
+        db.session.commit()
+        filing_id = filing.id
+    for username, url in (("ent_gz", f"/filing/{filing_id}/info"), ("gz_reviewer", f"/review/filing/{filing_id}")):
+        client = app.test_client()
+        login(client, username)
+        html = client.get(url).get_data(as_text=True)
+        assert "联系电话</span>：<span class=\"audit-old\">13800138000</span> → <span class=\"audit-new\">13912345678" \
+            in html, username
+        assert "文化程度</span>：<span class=\"audit-old\">—</span> → <span class=\"audit-new\">本科" in html
+        timeline = html.split('class="audit-timeline"', 1)[1].split("</table>", 1)[0]
+        assert number not in timeline and number[:6] + "********" + number[-4:] in timeline
