@@ -818,17 +818,27 @@ def _ids(html: str) -> list[str]:
     return re.findall(r'<td class="mono id-number">([^<]*)</td>', html)
 
 
-@pytest.mark.parametrize("url", ["/ecosystem/trainees/", "/enterprise/trainees/"])
-def test_trainee_query_lists_masked_scoped_paginated(app, ent, roster, url):
+def test_trainee_query_lists_masked_scoped_paginated(app, ent, roster):
+    url = "/enterprise/trainees/"
     html = ent.get(url).get_data(True)
     assert "单位培训人员查询" in html
     total = int(re.search(r"共 (\d+) 条，每页 20 条", html).group(1))
-    assert total == 25 + 2 + 8  # + the 8 demo trainees of ent_gz
+    assert total == 25 + 8  # + the 8 demo trainees of ent_gz (all 企业新型学徒制)
     ids = _ids(html)
     assert len(ids) == 20 and all(re.fullmatch(r"\d{6}\*{8}[\dX]{4}", i) for i in ids)
     assert not any(n in html for n in roster["numbers"] + roster["other_numbers"])
     page2 = ent.get(url + "?page=2").get_data(True)
-    assert len(_ids(page2)) == 15
+    assert len(_ids(page2)) == 13
+
+
+def test_each_programme_menu_lists_its_own_programme(app, ent, roster):
+    """单位培训人员查询 of the 产教评 menu lists the 产教评 filings' trainees only, and the other menu the others
+    (a programme given in the query string cannot widen it)."""
+    eco = ent.get("/ecosystem/trainees/?programme=ENTERPRISE").get_data(True)
+    assert int(re.search(r"共 (\d+) 条", eco).group(1)) == 2
+    assert "产教评技能生态链企业新型学徒制培训" in eco
+    ent_html = ent.get("/enterprise/trainees/?programme=ECOSYSTEM").get_data(True)
+    assert int(re.search(r"共 (\d+) 条", ent_html).group(1)) == 25 + 8
 
 
 def test_trainee_query_filters(app, ent, roster):
@@ -839,13 +849,13 @@ def test_trainee_query_filters(app, ent, roster):
     assert hits(id_number=roster["numbers"][3]) == 1
     assert hits(id_number=roster["numbers"][3].lower()[:10]) >= 1
     assert hits(id_number=roster["other_numbers"][0]) == 0  # another enterprise's person
-    assert hits(name="学员1") == 10 + 1  # 学员10…学员19 of the big filing (学员1 renamed), 学员1 of the student one
+    assert hits(name="学员1") == 10  # 学员10…学员19 of the big filing (学员1 renamed); the 产教评 student is not here
     assert hits(filing_no="2026-0099") == 25
-    assert hits(programme="ECOSYSTEM") == 2
-    assert hits(apprenticeship_type="STUDENT") == 2
+    assert hits(programme="ECOSYSTEM") == 25 + 8  # the menu's programme holds (企业新型学徒制)
+    assert hits(apprenticeship_type="STUDENT") == 0  # the 学生学徒制 filing is 产教评's: its own menu lists it
     assert hits(filing_status="SUBMITTED", programme="ENTERPRISE") == 25 + 2  # + one demo SUBMITTED filing
     assert hits(status="LOST") == 1
-    assert hits(date_from="2028-08-01", date_to="2028-12-31") == 2  # only the student class runs then
+    assert hits(date_from="2028-08-01", date_to="2028-12-31") == 0  # only the (产教评) student class runs then
     assert hits(date_from="2027-03-01", date_to="2027-03-31", programme="ENTERPRISE", name="学员") == 24
     html = ent.get("/enterprise/trainees/?date_from=2027-13-45").get_data(True)
     assert "不是有效日期" in html

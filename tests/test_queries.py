@@ -351,3 +351,14 @@ def test_trainee_export_writes_the_query_rows(ctx):
     assert [c for c in rows[0]] == [title for title, _w, _k in EXPORT_COLUMNS] and len(rows) == 3
     assert rows[1][1].startswith("440305")  # complete ID numbers in the export
     assert neutralise("=1+1") == "'=1+1" and neutralise("张三") == "张三"
+
+
+def test_home_counter_in_training_counts_approved_filings_only(app, client):
+    """The home page's 在训人员: ACTIVE trainees of APPROVED filings (2 for ent_gz's demo data), not the drafts'."""
+    import re as _re
+
+    from tests.conftest import login
+
+    login(client, "ent_gz")
+    html = client.get("/").get_data(as_text=True)
+    assert _re.search(r'<div class="num">2</div><div>在训人员</div>', html), html[:2000]

@@ -15,12 +15,20 @@ from models.enums import FilingStatus
 from models.filing import ChangeRequest, Filing, Trainee
 from models.scope import Actor, current_actor, scope_condition
 from models.subsidy import SubsidyClaim
+from queries.trainees import in_training
 from views import menu
 
 
 def _count(model, *conditions) -> int:
     actor = current_actor()
     stmt = select(func.count()).select_from(model).where(scope_condition(model, actor), *conditions)
+    return db.session.scalar(stmt) or 0
+
+
+def _count_in_training(actor: Actor) -> int:
+    """在训: ACTIVE trainees of the actor's APPROVED filings with a class not cancelled (queries.trainees)."""
+    stmt = (select(func.count()).select_from(Trainee).join(Filing, Filing.id == Trainee.filing_id)
+            .where(scope_condition(Filing, actor), in_training()))
     return db.session.scalar(stmt) or 0
 
 
@@ -37,7 +45,7 @@ class HomeView(IndexView):
             for status in (FilingStatus.DRAFT, FilingStatus.SUBMITTED, FilingStatus.RETURNED, FilingStatus.APPROVED):
                 counters.append((str(_l("备案：%(s)s", s=FilingStatus.label(status))),
                                  _count(Filing, Filing.status == status)))
-            counters.append((str(_l("在训人员")), _count(Trainee, Trainee.status == "ACTIVE")))
+            counters.append((str(_l("在训人员")), _count_in_training(actor)))
             counters.append((str(_l("补贴申请")), _count(SubsidyClaim)))
         elif actor.is_reviewer:
             counters.append((str(_l("待审核备案")), _count(Filing, Filing.status == FilingStatus.SUBMITTED)))

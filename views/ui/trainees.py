@@ -13,7 +13,7 @@ from flask_appbuilder.security.decorators import has_access
 
 from core.validators import mask_id_number
 from models.base import db
-from models.enums import ApprenticeshipType, FilingStatus, Gender, Programme, TraineeStatus
+from models.enums import TYPES_BY_PROGRAMME, ApprenticeshipType, FilingStatus, Gender, Programme, TraineeStatus
 from models.scope import current_actor
 from queries import trainees
 from views.api.imports import export_response
@@ -21,7 +21,7 @@ from views.ui.forms import endpoint_exists
 
 
 class TraineeQueryBase(BaseView):
-    """The trainees of the enterprise's filings (both programmes), searched, 20 a page, exported to xlsx."""
+    """The trainees of the enterprise's filings of this menu's programme, searched, 20 a page, exported to xlsx."""
 
     class_permission_name = "Trainee"
     method_permission_name = {"list": "read", "export": "read"}
@@ -32,7 +32,7 @@ class TraineeQueryBase(BaseView):
     @has_access
     def list(self):
         actor = current_actor()
-        filters = trainees.TraineeFilters.from_args(request.args)
+        filters = self._filters()
         for message in filters.errors:
             flash(message, "warning")
         found = trainees.trainee_page(db.session, actor, filters, request.args.get("page", 1))
@@ -49,7 +49,9 @@ class TraineeQueryBase(BaseView):
             export_url=url_for(f"{type(self).__name__}.export", **args),
             reset_url=url_for(endpoint), action_url=url_for(endpoint),
             mask=mask_id_number, occupation_text=trainees.occupation_text,
-            programmes=Programme.choices(), types=ApprenticeshipType.choices(), filing_statuses=FilingStatus.choices(),
+            programmes=[(self.programme, Programme.label(self.programme))],
+            types=[(c, ApprenticeshipType.label(c)) for c in TYPES_BY_PROGRAMME[self.programme]],
+            filing_statuses=FilingStatus.choices(),
             statuses=TraineeStatus.choices(), programme_label=Programme.label, type_label=ApprenticeshipType.label,
             filing_status_label=FilingStatus.label, status_label=TraineeStatus.label, gender_label=Gender.label,
             filing_url=_filing_url,
@@ -58,7 +60,13 @@ class TraineeQueryBase(BaseView):
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        return export_response(trainees.TraineeFilters.from_args(request.args))
+        return export_response(self._filters())
+
+    def _filters(self) -> "trainees.TraineeFilters":
+        """The query's filters, limited to this menu's programme (each programme lists its own trainees)."""
+        filters = trainees.TraineeFilters.from_args(request.args)
+        filters.programme = self.programme
+        return filters
 
 
 def _filing_url(filing_id: int) -> Optional[str]:
