@@ -35,3 +35,20 @@ def test_import_result_lists_the_region_warnings_with_their_rows(app):
         assert [(w.row, w.field) for w in result.warnings] == [(3, "id_number")]
         assert "99" in str(result.warnings[0].message)
         db.session.rollback()
+
+
+def test_form_save_flashes_the_region_warning(app, client):
+    from tests.conftest import csrf_token_from, login
+
+    with app.app_context():
+        filing_id = factories.filing(factories.demo_enterprise("ent_gz").id).id
+        db.session.commit()
+    login(client, "ent_gz")
+    page = client.get(f"/filing/{filing_id}/trainees?new=1").get_data(as_text=True)
+    data = {"name": "张三", "id_number": factories.id_number(region=ODD), "phone": "13700137000",
+            "education": "BACHELOR", "contract_start": "2026-01-01", "contract_end": "2028-12-31",
+            "hire_date": "2026-01-01", "csrf_token": csrf_token_from(page)}
+    response = client.post(f"/filing/{filing_id}/trainees/save", data=data, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "培训人员信息已保存" in html
+    assert "请核对：身份证号码前两位 99 不是有效的省级行政区划代码" in html

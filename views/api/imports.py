@@ -196,7 +196,8 @@ class FilingImportApi(BaseApi):
             return error_response(result)
         body = {"message": str(_l("检查通过，可导入 %(n)d 条%(kind)s", n=result.count, kind=KIND_UI[kind])
                                if dry_run else _l("已成功导入 %(n)d 条%(kind)s", n=result.count, kind=KIND_UI[kind])),
-                "kind": kind, "count": result.count, "dry_run": dry_run}
+                "kind": kind, "count": result.count, "dry_run": dry_run,
+                "warnings": [w.as_dict() for w in result.warnings]}
         return self.response(200 if dry_run else 201, **body)
 
 

@@ -328,6 +328,8 @@ class FilingView(BaseView):
             error, result = attempt(fa.save_child, actor, ROW_TABS[tab], filing_id, data, pk)
         if error is None:
             flash(str(_l("%(tab)s已保存", tab=TABS[tab][0])), "success")
+            for warning in fa.row_warnings({"id_number": getattr(result, "id_number", None)}):
+                flash(str(_l("请核对：%(message)s", message=warning.message)), "warning")  # R8: saved anyway
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
         abort_for(error)
         if isinstance(error, TransitionNotAllowed):
