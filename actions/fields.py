@@ -43,7 +43,9 @@ class FieldSpec:
     maximum: Optional[int] = None
     codes: Any = None  # a models.enums CodeSet for CODE fields
     source: Optional[str] = None  # dropdown source (imports.specs.build_choices / the form's options)
-    help: Any = ""  # one line under the form field and in the template's 填写说明
+    help: Any = ""  # the import template's 填写说明 line (file format: Chinese text)
+    hint: Any = None  # the form's help line under the field (lazy, translated)
+    placeholder: Any = None  # the form input's placeholder
     example: str = ""
     width: int = 16
     aliases: tuple[str, ...] = ()

@@ -19,7 +19,7 @@ _ID_ALIASES = ("身份证号", "公民身份号码", "证件号码")
 _PHONE_ALIASES = ("手机号码", "手机号", "电话", "联系方式")
 
 
-def _contract_date(name: str, part: str, example: str, new_help: str, other_help: str) -> FieldSpec:
+def _contract_date(name: str, part: str, example: str, new_help: str, other_help: str, new_hint=None) -> FieldSpec:
     """A trainee contract date: 劳动合同 (required, R10) for 企业新型学徒制, 学徒培训协议 (optional) otherwise."""
     labels = {"开始": (_l("劳动合同开始日期"), _l("学徒培训协议开始日期")),
               "结束": (_l("劳动合同结束日期"), _l("学徒培训协议结束日期"))}[part]
@@ -27,19 +27,22 @@ def _contract_date(name: str, part: str, example: str, new_help: str, other_help
         name, labels[1], DATE_T, required=False, help=other_help, example=example, width=16,
         export_header=f"劳动合同/学徒培训协议{part}日期",
         aliases=("劳动合同" + part + "日期", f"合同{part}日期", f"协议{part}日期"),
-        variants=((NEW, {"label": labels[0], "required": True, "help": new_help,
+        variants=((NEW, {"label": labels[0], "required": True, "help": new_help, "hint": new_hint,
                          "aliases": ("学徒培训协议" + part + "日期", f"合同{part}日期", f"协议{part}日期")}),),
     )
 
 
 FILING_INFO = EntitySpec("filing_info", _l("备案信息"), (
     FieldSpec("contact_name", _l("联系人"), TEXT_T, required=True, max_len=64, in_import=False),
-    FieldSpec("contact_phone", _l("联系电话"), PHONE_T, required=True, in_import=False),
+    FieldSpec("contact_phone", _l("联系电话"), PHONE_T, required=True, in_import=False,
+              hint=_l("11位手机号码或带区号的固定电话，如 020-12345678")),
 ))
 
 INSTITUTION = EntitySpec("institution", _l("培训机构情况"), (
-    FieldSpec("institution_id", _l("合作培训机构"), REF_T, source="institution", in_import=False),
-    FieldSpec("other_institution_name", _l("其他培训机构名称"), TEXT_T, max_len=128, in_import=False),
+    FieldSpec("institution_id", _l("合作培训机构名称"), REF_T, required=True, source="institution", in_import=False,
+              hint=_l("不在列表中的机构请选择“其他培训机构”，并填写其他培训机构名称。")),
+    FieldSpec("other_institution_name", _l("其他培训机构名称"), TEXT_T, max_len=128, in_import=False,
+              hint=_l("合作培训机构选择“其他培训机构”时必填。")),
 ))
 
 TRAINING_CLASS = EntitySpec("training_class", _l("培训信息"), (
@@ -48,18 +51,21 @@ TRAINING_CLASS = EntitySpec("training_class", _l("培训信息"), (
               width=28, aliases=("职业工种", "职业", "工种", "职业(工种)编码")),
     FieldSpec("skill_level", _l("培训等级"), INT_T, required=True, minimum=1, maximum=5, source="skill_level",
               help="从下拉列表选择", example="四级/中级工", aliases=("技能等级", "培训技能等级"),
-              variants=((NEW, {"help": "从下拉列表选择；企业新型学徒制应为四级/中级工及以上"}),)),
+              variants=((NEW, {"help": "从下拉列表选择；企业新型学徒制应为四级/中级工及以上",
+                               "hint": _l("企业新型学徒制的培训等级应为四级/中级工及以上。")}),)),
     FieldSpec("start_date", _l("培训开始日期"), DATE_T, required=True,
               help="日期，如 2026-03-01（也可写 2026/3/1 或 2026年3月1日）", example="2026-03-01", width=14,
               aliases=("开班日期", "开始日期")),
     FieldSpec("end_date", _l("培训结束日期"), DATE_T, required=True, help="日期，不早于开始日期", example="2027-02-28",
               width=14, aliases=("结班日期", "结束日期"),
-              variants=((NEW, {"help": "日期，不早于开始日期；企业新型学徒制培训期限1至2年（最长3年，超过2年须填写原因）"}),)),
+              variants=((NEW, {"help": "日期，不早于开始日期；企业新型学徒制培训期限1至2年（最长3年，超过2年须填写原因）",
+                               "hint": _l("企业新型学徒制培训期限为1至2年，最长不超过3年。")}),)),
     FieldSpec("hours", _l("培训课时"), INT_T, required=True, minimum=1, maximum=10000, help="整数，1 至 10000",
               example="400", width=10, aliases=("课时", "总课时")),
     FieldSpec("planned_headcount", _l("计划培训人数"), INT_T, required=True, minimum=1, maximum=100000,
               help="整数，至少 1", example="30", width=12, aliases=("计划人数", "培训人数")),
     FieldSpec("extension_reason", _l("延长培训期限原因"), TEXT_T, max_len=500, help="培训期限超过2年时必填，最多500字",
+              hint=_l("培训期限超过2年时必填。"),
               width=30, aliases=("延期原因",), required_note="期限超过2年时必填"),
 ), only_for=(("extension_reason", (NEW,)),))
 
@@ -67,13 +73,13 @@ TEACHER = EntitySpec("teacher", _l("培训师资信息"), (
     FieldSpec("name", _l("姓名"), TEXT_T, required=True, max_len=64, help="最多64字", example="陈导师", width=12,
               aliases=("导师姓名", "教师姓名")),
     FieldSpec("id_number", _l("身份证号码"), ID_T, required=True, help=_ID_HELP, example="440106198001010012",
-              width=22, aliases=_ID_ALIASES),
+              width=22, aliases=_ID_ALIASES, hint=_l("18位居民身份证号码（含港澳台居民居住证）")),
     FieldSpec("phone", _l("联系电话"), PHONE_T, required=True, help="11位手机号码或带区号的固定电话（如 020-12345678）",
               example="13900139000", aliases=_PHONE_ALIASES),
     FieldSpec("kind", _l("导师类型"), CODE_T, required=True, codes=TeacherKind, source="teacher_kind",
               help="从下拉列表选择：企业导师或院校导师", example="企业导师", width=12, aliases=("师资类型", "导师类别")),
     FieldSpec("title", _l("职称/技能等级"), TEXT_T, max_len=64, help="最多64字", example="高级技师",
-              aliases=("职称", "技能等级")),
+              aliases=("职称", "技能等级"), placeholder=_l("如：高级技师、讲师")),
     FieldSpec("certificate_no", _l("证书编号"), TEXT_T, max_len=64, help="最多64字；本列为文本格式", width=20,
               aliases=("职业资格证书编号", "证书号")),
 ))
@@ -82,7 +88,8 @@ TRAINEE = EntitySpec("trainee", _l("培训人员信息"), (
     FieldSpec("name", _l("姓名"), TEXT_T, required=True, max_len=64, help="最多64字", example="张三", width=12,
               aliases=("学员姓名", "学徒姓名")),
     FieldSpec("id_number", _l("身份证号码"), ID_T, required=True, help=_ID_HELP + "；同一文件内不能重复",
-              example="440106199503070011", width=22, aliases=_ID_ALIASES),
+              example="440106199503070011", width=22, aliases=_ID_ALIASES,
+              hint=_l("性别和出生日期由身份证号码自动识别")),
     # R8: gender and birth date come from the ID number; an imported gender must agree with it.
     FieldSpec("gender", _l("性别"), CODE_T, codes=Gender, source="gender", derived=True,
               help="可不填（按身份证号码自动识别）；填写时须与身份证号码一致", example="男", width=8),
@@ -92,7 +99,7 @@ TRAINEE = EntitySpec("trainee", _l("培训人员信息"), (
               help="从下拉列表选择", example="中专/中职/技工学校", width=20, aliases=("学历",)),
     _contract_date("contract_start", "开始", "2026-01-01", "日期，如 2026-01-01", "日期，如 2026-01-01（可不填）"),
     _contract_date("contract_end", "结束", "2028-12-31", "日期，不早于开始日期；劳动合同期限应不少于1年",
-                   "日期，不早于开始日期（可不填）"),
+                   "日期，不早于开始日期（可不填）", _l("企业新型学徒制培训人员的劳动合同期限应不少于1年。")),
     FieldSpec("hire_date", _l("入职日期"), DATE_T, help="日期（可不填）", example="2026-01-01", width=14,
               aliases=("入职时间",), variants=((NEW, {"required": True, "help": "日期"}),)),
 ))
@@ -109,7 +116,8 @@ COURSE = EntitySpec("course", _l("培训课程信息"), (
               width=8, aliases=("课程课时", "学时")),
     FieldSpec("teacher_id", _l("授课教师"), REF_T, source="teacher",
               help="从下拉列表选择本备案的培训师资，也可填写导师姓名或身份证号码；授课方式为线下培训时必填",
-              example="陈导师", width=20, aliases=("授课老师", "导师", "教师"), required_note="线下培训必填"),
+              example="陈导师", width=20, aliases=("授课老师", "导师", "教师"), required_note="线下培训必填",
+              hint=_l("授课方式选择“线下培训”时，授课教师必填；教师须先在“培训师资信息”页录入。")),
 ))
 
 ATTACHMENT = EntitySpec("attachment", _l("上传材料"), (

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from actions import filings as fa
+from actions.specs import ATTACHMENT, COURSE, FILING_INFO, INSTITUTION, TEACHER, TRAINEE, TRAINING_CLASS
 from actions.transitions import FILING_EDITABLE
 from actions.workflow import workflow
 from core.clock import today
@@ -65,16 +66,13 @@ TABS: dict[str, tuple[Any, Optional[str]]] = {
 }
 ROW_TABS = {tab: kind for tab, (_label, kind) in TABS.items() if kind}
 #: The fields each form posts (FieldError.field equals these keys).
+#: The field spec each tab's form is built from (actions/specs.py): labels, limits, hints, the posted names.
+TAB_SPECS = {"info": FILING_INFO, "institution": INSTITUTION, "classes": TRAINING_CLASS, "teachers": TEACHER,
+             "trainees": TRAINEE, "courses": COURSE, "attachments": ATTACHMENT}
+#: The fields each form posts (FieldError.field equals these keys): the specs', and the row actions' inputs.
 FORM_FIELDS: dict[str, tuple[str, ...]] = {
-    "info": ("contact_name", "contact_phone"),
-    "institution": ("institution_id", "other_institution_name"),
-    "classes": ("occupation_code", "skill_level", "start_date", "end_date", "hours", "planned_headcount",
-                "extension_reason"),
-    "teachers": ("name", "id_number", "phone", "kind", "title", "certificate_no"),
-    "trainees": ("name", "id_number", "phone", "education", "contract_start", "contract_end", "hire_date"),
-    "courses": ("training_class_id", "name", "mode", "hours", "teacher_id"),
-    "attachments": ("kind", "file"),
-    "lost": ("lost_reason", "lost_date"),
+    **{tab: spec.form_fields() for tab, spec in TAB_SPECS.items()},
+    "lost": tuple(item.name for item in workflow("trainee").transition("mark_lost").inputs),
     "apply": ("commitment_accepted", "apprenticeship_type"),
 }
 ROW_MODELS = {"training_class": TrainingClass, "teacher": Teacher, "trainee": Trainee, "course": Course}
@@ -283,6 +281,7 @@ class FilingView(BaseView):
             CourseMode=CourseMode, AttachmentKind=AttachmentKind, Gender=Gender, TraineeStatus=TraineeStatus,
             FilingStatus=FilingStatus, contract_label=_l("劳动合同") if rules.labour_contract else _l("学徒培训协议"),
             upload_max_mb=current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024) // (1024 * 1024),
+            spec_fields=TAB_SPECS[tab].fields_for(filing.apprenticeship_type) if tab in TAB_SPECS else [],
             **context,
         )
         return body, status
