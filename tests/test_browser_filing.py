@@ -200,8 +200,8 @@ def test_filing_journey(page, pdf_file, programme, menu, kind, kind_label):
     else:
         expect(page.locator("#filing-tabs")).not_to_contain_text("培训课程信息")
 
-    # 提交审核 from the 备案信息 tab: the checklist lists the missing materials first.
-    tab(page, "备案信息")
+    # 提交审核 from the 企业信息 tab: the checklist lists the missing materials first.
+    tab(page, "企业信息")  # the manual's name of the first tab
     page.locator("#submit-filing").click()
     page.locator("#confirm-ok").click()
     expect(page).to_have_url(re.compile(r"/submit$"))

@@ -55,7 +55,7 @@ from views.ui.forms import abort_for, endpoint_exists, error_map, posted, progra
 
 #: Tab key → (label, which child kind of actions.filings.save_child it edits, or None).
 TABS: dict[str, tuple[Any, Optional[str]]] = {
-    "info": (_l("备案信息"), None),
+    "info": (_l("企业信息"), None),  # manual §3.2.1.1: 在企业信息tab页点击【提交审核】
     "institution": (_l("培训机构情况"), None),
     "classes": (_l("培训信息"), "training_class"),
     "teachers": (_l("培训师资信息"), "teacher"),
