@@ -36,6 +36,10 @@ AUDIT_ACTION_LABELS: dict[tuple[Optional[str], str], Any] = {
     (None, "cancel_class"): _l("注销培训班"),
     (None, "cancel"): _l("取消申请"),
     (None, "import"): _l("导入"),
+    (None, "lock"): _l("登录失败次数过多，账号锁定"),
+    (None, "unlock"): _l("解除锁定"),
+    (None, "reset_password"): _l("重置密码"),
+    (None, "change_password"): _l("修改密码"),
 }
 
 AUDIT_ENTITY_LABELS = {
@@ -46,6 +50,7 @@ AUDIT_ENTITY_LABELS = {
     "course": _l("培训课程"),
     "change_request": _l("变更申请"),
     "attachment": _l("上传材料"),
+    "ab_user": _l("账号"),
 }
 
 _STATUS_SETS = {
