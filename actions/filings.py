@@ -254,16 +254,8 @@ def clean_training_class(session: Session, filing: Filing, data: dict, *, pk: Op
             # R10: 企业新型学徒制 trains to 四级/中级工 or above.
             clean.error("skill_level", _l("企业新型学徒制的培训等级应为四级/中级工及以上"), level)
     if start and end:
-        if end < start:
-            clean.error("end_date", _l("培训结束日期不能早于培训开始日期"), end)
-        elif rules.labour_contract:
-            # R10: training period 1–2 years, up to 3 years with a reason.
-            if end < add_years(start, 1) - timedelta(days=1):
-                clean.error("end_date", _l("企业新型学徒制培训期限不能少于1年"), end)
-            elif end > add_years(start, 3) - timedelta(days=1):
-                clean.error("end_date", _l("企业新型学徒制培训期限最长不超过3年"), end)
-            elif end > add_years(start, 2) - timedelta(days=1) and not reason:
-                clean.error("extension_reason", _l("培训期限超过2年时，请填写延长培训期限原因"))
+        for key, message, value in period_problems(rules, start, end, reason):
+            clean.error(key, message, value)
     count = row_count if row_count is not None else len([c for c in filing.classes if c.id != pk])
     if rules.single_class and count >= 1:
         # R4: 学生学徒制 — exactly one 培训信息 per filing.
@@ -274,6 +266,23 @@ def clean_training_class(session: Session, filing: Filing, data: dict, *, pk: Op
 def id_index(rows: Iterable[Any]) -> dict[str, int]:
     """ID number → row id of a filing's teachers or trainees (built once per save or per imported file)."""
     return {r.id_number: r.id for r in rows}
+
+
+def period_problems(rules: TypeRules, start: date, end: date, reason: Optional[str]) -> list[tuple[str, Any, Any]]:
+    """A class period's problems as ``(field, message, value)``: end before start, and R10's 1–2 years (up to 3
+    with a reason) for 企业新型学徒制. Used when the class is saved and when its dates change (R15)."""
+    if end < start:
+        return [("end_date", _l("培训结束日期不能早于培训开始日期"), end)]
+    if not rules.labour_contract:
+        return []
+    # R10: training period 1–2 years, up to 3 years with a reason.
+    if end < add_years(start, 1) - timedelta(days=1):
+        return [("end_date", _l("企业新型学徒制培训期限不能少于1年"), end)]
+    if end > add_years(start, 3) - timedelta(days=1):
+        return [("end_date", _l("企业新型学徒制培训期限最长不超过3年"), end)]
+    if end > add_years(start, 2) - timedelta(days=1) and not reason:
+        return [("extension_reason", _l("培训期限超过2年时，请填写延长培训期限原因"), None)]
+    return []
 
 
 def _taken_by_other_row(taken: dict[str, int], number: str, pk: Optional[int]) -> bool:

@@ -9,6 +9,7 @@ Filing: DRAFT —submit→ SUBMITTED —approve→ APPROVED; SUBMITTED —return
 SUBMITTED —withdraw→ DRAFT; DRAFT|RETURNED —delete→ gone (audit kept). APPROVED → CANCELLED is not a user action:
 it happens when the last class of the filing is cancelled (注销培训班 acts on a class, R18).
 Trainee: ACTIVE —mark_lost→ LOST (filing APPROVED, R12).
+TrainingClass: NORMAL —change_dates→ NORMAL (R15, counted, filed as an APPLIED change request).
 The change-request and subsidy-claim tables get their rows (guards, effects, screens) when those workflows are
 built; their state pairs are declared below already.
 """
@@ -16,15 +17,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from actions import filings, review
+from actions import changes, filings, review
 from actions.filings import FILING_EDITABLE
 from actions.workflow import DATE, Input, Transition, Workflow, register, workflow
 from core.errors import TransitionNotAllowed
 from models.enums import ChangeRequestStatus as CR
 from models.enums import ClaimStatus as CS
 from models.enums import FilingStatus as FS
-from models.enums import RoleName, TraineeStatus
-from models.filing import Filing, Trainee
+from models.enums import ClassStatus, RoleName, TraineeStatus
+from models.filing import Filing, Trainee, TrainingClass
 
 DELETED = None
 ENTERPRISE, REVIEWER = RoleName.ENTERPRISE, RoleName.REVIEWER
@@ -69,6 +70,19 @@ TRAINEE = register(Workflow("trainee", Trainee, (
                screens=("trainees",), success=_l("已将%(name)s标记为流失"), refused=_l("该人员已标记为流失")),
 ), status_codes=TraineeStatus, forbidden={ENTERPRISE: _l("只有企业用户可以标记流失人员")},
    parent_lock=review.lock_filing_of_trainee))
+
+TRAINING_CLASS = register(Workflow("training_class", TrainingClass, (
+    Transition("training_class", "change_dates", (ClassStatus.NORMAL,), ClassStatus.NORMAL, ENTERPRISE,
+               _l("开班信息变更"), confirm=_l("每个培训班的开班日期最多变更3次，须在开班前第5个工作日前办理。确定变更吗？"),
+               icon="fa-calendar", style="primary",
+               inputs=(Input("start_date", _l("培训开始日期"), kind=DATE, required=True),
+                       Input("end_date", _l("培训结束日期"), kind=DATE, required=True),
+                       Input("reason", _l("变更原因"), max_len=500)),
+               guard=changes.change_dates_guard, effect=changes.change_dates_effect, reason_input="reason",
+               help=_l("立即生效并记为“已变更备案”的开班信息变更（R15）；最多3次，截止开班前第5个工作日。"),
+               screens=("changes",), success=_l("开班信息已变更")),
+), status_codes=ClassStatus, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案变更")},
+   parent_lock=changes.lock_filing_of_class))
 
 FILING_TRANSITIONS: dict[tuple[str, str], str | None] = FILING.pairs()
 

@@ -74,11 +74,13 @@ class ChangeRequestStatus(CodeSet):
     SUBMITTED = "SUBMITTED"
     APPROVED = "APPROVED"
     RETURNED = "RETURNED"
+    APPLIED = "APPLIED"  # R15: a class-date change is filed (变更备案) and applied at once, without review
     LABELS = {
         DRAFT: _l("未提交"),
         SUBMITTED: _l("已提交待审核"),
         APPROVED: _l("审核通过"),
         RETURNED: _l("已退回"),
+        APPLIED: _l("已变更备案"),
     }
 
 
@@ -105,6 +107,15 @@ class ClaimStage(CodeSet):
     ADVANCE = "ADVANCE"
     BALANCE = "BALANCE"
     LABELS = {ADVANCE: _l("预拨"), BALANCE: _l("清算")}
+
+
+class CourseStatus(CodeSet):
+    """培训课程: its date, times and venue are configured after approval (R16); cancelled with its class (R18)."""
+
+    UNCONFIGURED = "UNCONFIGURED"
+    CONFIGURED = "CONFIGURED"
+    CANCELLED = "CANCELLED"
+    LABELS = {UNCONFIGURED: _l("未配置"), CONFIGURED: _l("已配置"), CANCELLED: _l("已取消")}
 
 
 class ClassStatus(CodeSet):

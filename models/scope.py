@@ -222,7 +222,9 @@ def load_scoped(session: Session, model: type[T], pk: Any, actor: Actor, *, for_
     stmt = scoped_select(model, actor).where(pk_col == pk_value)
     if for_update:
         take_write_lock(session, model, pk_value)
-        stmt = stmt.with_for_update(of=model)
+        # populate_existing: a row already in the session is refreshed from the locked read, so the caller checks
+        # the state as it is under the lock, not as it was read before.
+        stmt = stmt.with_for_update(of=model).execution_options(populate_existing=True)
     row = session.scalars(stmt).unique().first()
     if row is None:
         raise NotFound()

@@ -8,18 +8,19 @@ becomes the row's target (or the row is gone), timestamps are set and one AuditE
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from actions import review
-from actions.transitions import FILING, TRAINEE
+from actions.transitions import FILING, TRAINEE, TRAINING_CLASS
 from actions.workflow import DATE, run, workflow
 from core.errors import Forbidden, NotFound, TransitionNotAllowed
 from models.audit import AuditEvent
 from models.base import db, utcnow
-from models.enums import FilingStatus, RoleName, TraineeStatus
-from models.filing import Filing, Trainee
+from models.enums import ClassStatus, FilingStatus, RoleName, TraineeStatus
+from models.filing import Filing, Trainee, TrainingClass
 from tests import factories
 
 OWNER = "ent_gz"  # every row below belongs to 广州示范智能制造有限公司 (city 4401)
@@ -27,6 +28,9 @@ ROLES = {"ent_gz": (RoleName.ENTERPRISE, True), "ent_sz": (RoleName.ENTERPRISE, 
          "gz_reviewer": (RoleName.REVIEWER, True), "sz_reviewer": (RoleName.REVIEWER, False),
          "admin": (RoleName.ADMIN, True)}
 SAMPLE = {"text": "测试意见：材料齐全", DATE: None}
+#: Inputs a row needs to succeed when its defaults would not do (the demo classes start on 2027-03-01).
+SAMPLE_INPUTS = {("training_class", "change_dates"): {"start_date": date(2027, 4, 1), "end_date": date(2028, 3, 31),
+                                                      "reason": "场地调整"}}
 CODES = {Forbidden: 403, NotFound: 404, TransitionNotAllowed: 409}
 
 
@@ -54,13 +58,13 @@ def _expected(t, username: str, status: str, filing_status: str):
         return NotFound
     if status not in t.sources:
         return TransitionNotAllowed
-    if t.entity == "trainee" and filing_status != FilingStatus.APPROVED:
-        return TransitionNotAllowed  # the guard: 标记为流失 only on an APPROVED filing
+    if t.entity in ("trainee", "training_class") and filing_status != FilingStatus.APPROVED:
+        return TransitionNotAllowed  # the guards: 标记为流失 and 备案变更 only on an APPROVED filing
     return None
 
 
 def _inputs(t) -> dict:
-    return {item.name: SAMPLE[item.kind] for item in t.inputs}
+    return SAMPLE_INPUTS.get((t.entity, t.action)) or {item.name: SAMPLE[item.kind] for item in t.inputs}
 
 
 def _audits() -> int:
@@ -98,7 +102,7 @@ def _check(t, username, row_id, model, status, filing_status):
     if before_version is not None:
         assert row.version > before_version
     if t.reason_input:
-        assert event.reason == SAMPLE[next(i.kind for i in t.inputs if i.name == t.reason_input)]
+        assert event.reason == _inputs(t)[t.reason_input]
 
 
 @pytest.mark.parametrize("action,username,status", list(itertools.product(
@@ -122,10 +126,22 @@ def test_trainee_table_row_role_state(app, action, username, filing_status, stat
         _check(t, username, trainee.id, Trainee, status, filing_status)
 
 
+@pytest.mark.parametrize("action,username,filing_status,status", list(itertools.product(
+    [t.action for t in TRAINING_CLASS.transitions], ROLES, FilingStatus.codes(), ClassStatus.codes())))
+def test_training_class_table_row_role_state(app, action, username, filing_status, status):
+    t = workflow("training_class").transition(action)
+    with app.app_context():
+        filing = _filing(filing_status)
+        training_class = filing.classes[0]
+        training_class.status = status
+        db.session.commit()
+        _check(t, username, training_class.id, TrainingClass, status, filing_status)
+
+
 def test_every_table_row_declares_its_row_action():
     """Row actions are declared with the rows: a label, a screen to show them on, and a confirmation text for
     destructive or final steps (delete, approve, return, mark_lost, submit)."""
-    for flow in (FILING, TRAINEE):
+    for flow in (FILING, TRAINEE, TRAINING_CLASS):
         for t in flow.transitions:
             assert str(t.label) and t.screens, t.action
             assert t.confirm, t.action

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, select
 
 from actions import filings as fa
+from actions.changes import date_change_status
 from actions.specs import CHILD_SPECS
 from models.base import db
 from models.enums import ClassStatus, CourseMode, Education, Gender, TeacherKind, TraineeStatus
 from models.filing import Course, Teacher, Trainee, TrainingClass
-from models.scope import load_scoped
-from views.api.common import LABELS, ContractApi, TimeAwareInterface, check_fields, int_field
+from models.scope import current_actor, load_scoped
+from views.api.common import LABELS, READ, ContractApi, TimeAwareInterface, check_fields, int_field
+from views.api.openapi import json_content, operation
 from views.api.transitions import add_transition_endpoints
 from views.base import interface
+from views.glue import api_call
 
 #: The writable fields of each child resource: the entity's field spec (actions/specs.py), as the forms post them.
 CHILD_FIELDS = {kind: spec.api_fields() for kind, spec in CHILD_SPECS.items()}
@@ -135,6 +140,37 @@ class TrainingClassApi(ChildApi):
     openapi_spec_methods = _child_docs("培训信息", "filing_id",
                                        "学生学徒制只能有一条培训信息（R4）；企业新型学徒制等级四级及以上、期限1-2年"
                                        "（超过2年须填 extension_reason，最长3年，R10）。")
+
+
+def _change_deadline(session, actor, pk) -> dict:
+    """R15 before the user tries: the deadline (provisional when it falls back to Mon–Fri) and changes left."""
+    training_class = load_scoped(session, TrainingClass, pk, actor)
+    status = date_change_status(session, training_class)
+    return {"deadline": status["deadline"].isoformat(), "provisional": status["provisional"],
+            "remaining_changes": status["remaining_changes"], "open": status["open"]}
+
+
+def _with_deadline_endpoint(api_class):
+    @expose("/<int:pk>/change_deadline", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("change_deadline")
+    @operation("get", "开班信息变更期限（R15）",
+               "{\"deadline\": \"YYYY-MM-DD\", \"provisional\": 是否暂按周一至周五计算, \"remaining_changes\": 剩余次数, "
+               "\"open\": 现在是否可以变更}",
+               ok={"description": "期限", "content": json_content({"type": "object", "properties": {
+                   "deadline": {"type": "string", "format": "date"}, "provisional": {"type": "boolean"},
+                   "remaining_changes": {"type": "integer"}, "open": {"type": "boolean"}}})})
+    def change_deadline(self, pk: int):
+        return api_call(_change_deadline, current_actor(), pk, render=lambda result: result)
+
+    api_class.change_deadline = change_deadline
+    api_class.method_permission_name = {**api_class.method_permission_name, "change_deadline": READ}
+    return api_class
+
+
+# POST /api/v1/training_class/<pk>/change_dates (R15) from the class table; GET …/change_deadline beside it.
+add_transition_endpoints(_with_deadline_endpoint(TrainingClassApi), "training_class")
 
 
 class TeacherApi(ChildApi):

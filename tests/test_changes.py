@@ -1,0 +1,170 @@
+"""备案变更申请 — 开班信息变更 (R15 on the working-day calendar of R19): deadline edges with frozen time, the
+3-change limit (also under two concurrent requests over HTTP), R10 on the new period, R9 re-checked, the APPLIED
+change request with before/after, the API and the reviewer's scope."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from actions import changes
+from actions.workflow import run
+from core.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from models.audit import AuditEvent
+from models.base import db
+from models.enums import ChangeRequestKind, ChangeRequestStatus, FilingStatus
+from models.filing import ChangeRequest, TrainingClass
+from tests import factories
+
+NEW = {"start_date": "2027-04-01", "end_date": "2028-03-31", "reason": "场地调整"}
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+def approved(owner: str = "ent_gz", **kw) -> TrainingClass:
+    """An APPROVED filing whose class starts on Mon 2027-03-01 (deadline: Mon 2027-02-22, provisional)."""
+    filing = factories.complete_filing(factories.demo_enterprise(owner).id, status=FilingStatus.APPROVED, **kw)
+    filing.filing_no = f"XT{filing.city_code}-2026-{800000 + filing.id:06d}"
+    db.session.commit()
+    return filing.classes[0]
+
+
+def change(cls_id: int, username: str = "ent_gz", **data):
+    return run(db.session, factories.actor(username), "training_class", "change_dates", cls_id, {**NEW, **data})
+
+
+def test_status_shown_before_trying(ctx):
+    cls = approved()
+    status = changes.date_change_status(db.session, cls)
+    assert status == {"deadline": date(2027, 2, 22), "provisional": True, "remaining_changes": 3, "open": True}
+
+
+@pytest.mark.parametrize("moment,allowed", [
+    (datetime(2027, 2, 22, 15, 59, tzinfo=timezone.utc), True),   # 23:59 上海 on the deadline
+    (datetime(2027, 2, 22, 16, 0, tzinfo=timezone.utc), False),   # 00:00 上海 the day after
+])
+def test_deadline_edge(ctx, moment, allowed):
+    cls_id = approved().id
+    with time_machine.travel(moment, tick=False):
+        if allowed:
+            change(cls_id)
+            db.session.commit()
+            assert db.session.get(TrainingClass, cls_id).start_date == date(2027, 4, 1)
+        else:
+            with pytest.raises(ValidationFailed) as info:
+                change(cls_id)
+            assert "已超过变更期限" in str(info.value.errors[0].message) and "2027-02-22" in str(
+                info.value.errors[0].message) and "暂按周一至周五计算" in str(info.value.errors[0].message)
+
+
+def test_three_changes_then_refused_and_each_filed(ctx):
+    cls_id = approved().id
+    for n, start in enumerate(("2027-04-01", "2027-04-02", "2027-04-03"), start=1):
+        change(cls_id, start_date=start, end_date="2028-06-30")
+        db.session.commit()
+        assert db.session.get(TrainingClass, cls_id).date_change_count == n
+    with pytest.raises(ValidationFailed) as info:
+        change(cls_id, start_date="2027-04-04", end_date="2028-06-30")
+    assert "已变更3次" in str(info.value.errors[0].message)
+    db.session.rollback()
+    filed = db.session.scalars(select(ChangeRequest).where(ChangeRequest.training_class_id == cls_id)
+                               .order_by(ChangeRequest.id)).all()
+    assert [(r.kind, r.status) for r in filed] == [(ChangeRequestKind.CLASS_DATES, ChangeRequestStatus.APPLIED)] * 3
+    assert filed[0].before == {"start_date": "2027-03-01", "end_date": "2028-02-29"}
+    assert filed[0].after == {"start_date": "2027-04-01", "end_date": "2028-06-30"} and filed[0].reason == "场地调整"
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "training_class",
+                                                         AuditEvent.entity_id == cls_id)).all()
+    assert [e.action for e in events] == ["change_dates"] * 3
+    assert events[0].diff["changes"]["start_date"] == ["2027-03-01", "2027-04-01"]
+
+
+@pytest.mark.parametrize("data,field,message", [
+    ({"start_date": "2026-12-01"}, "start_date", "须晚于今天"),
+    ({"start_date": "2027-03-01", "end_date": "2028-02-29"}, "start_date", "未变化"),
+    ({"end_date": "2027-09-30"}, "end_date", "不能少于1年"),  # R10 on the new period
+    ({"end_date": "2027-03-01"}, "end_date", "不能早于"),
+    ({"start_date": ""}, "start_date", "请填写"),
+])
+def test_new_period_rules(ctx, data, field, message):
+    cls_id = approved().id
+    with pytest.raises(ValidationFailed) as info:
+        change(cls_id, **data)
+    assert info.value.errors[0].field == field and message in str(info.value.errors[0].message)
+
+
+def test_r9_rechecked_for_the_new_period(ctx):
+    person = factories.id_number(birth="19970707", seq=77)
+    cls_id = approved(id_numbers=[person], trainees=1).id
+    other = factories.complete_filing(factories.demo_enterprise("ent_sz").id, status=FilingStatus.SUBMITTED,
+                                      trainees=1, id_numbers=[person], start=date(2028, 3, 1), end=date(2029, 2, 28))
+    db.session.commit()
+    assert other.id
+    with pytest.raises(ValidationFailed) as info:
+        change(cls_id, start_date="2027-04-01", end_date="2028-03-31")  # now overlaps March 2028
+    assert "R9" in str(info.value.errors[0].message)
+    db.session.rollback()
+    assert db.session.get(TrainingClass, cls_id).date_change_count == 0
+
+
+def test_scope_and_roles(ctx):
+    cls_id = approved().id
+    with pytest.raises(NotFound):
+        change(cls_id, "ent_sz")
+    with pytest.raises(Exception) as info:
+        change(cls_id, "gz_reviewer")
+    assert info.value.status_code == 403
+    draft = factories.complete_filing(factories.demo_enterprise("ent_gz").id)
+    db.session.commit()
+    with pytest.raises(TransitionNotAllowed):
+        change(draft.classes[0].id)
+
+
+def test_api_deadline_and_change(app, api):
+    with app.app_context():
+        cls_id = approved().id
+    client = api("ent_gz")
+    info = client.get(f"/api/v1/training_class/{cls_id}/change_deadline")
+    assert info.status_code == 200 and info.get_json() == {"deadline": "2027-02-22", "provisional": True,
+                                                           "remaining_changes": 3, "open": True}
+    done = client.post(f"/api/v1/training_class/{cls_id}/change_dates", json=NEW)
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["result"]["start_date"] == "2027-04-01"
+    assert client.get(f"/api/v1/training_class/{cls_id}/change_deadline").get_json()["remaining_changes"] == 2
+    assert client.post(f"/api/v1/training_class/{cls_id}/change_dates", json={**NEW, "x": 1}).status_code == 422
+    assert api("ent_sz").get(f"/api/v1/training_class/{cls_id}/change_deadline").status_code == 404
+    assert api("sz_reviewer").get(f"/api/v1/training_class/{cls_id}/change_deadline").status_code == 404
+    assert api("gz_reviewer").post(f"/api/v1/training_class/{cls_id}/change_dates", json=NEW).status_code == 403
+
+
+def test_the_limit_holds_under_two_concurrent_requests(app, live_server):
+    """Two changes sent at the same moment when one change is left: exactly one wins (SQLite and PostgreSQL)."""
+    from tests.test_r9_concurrency import _post_json, _race, _token
+
+    token = _token(live_server, "ent_gz")
+    with app.app_context():
+        ids = []
+        for _ in range(3):
+            cls = approved()
+            cls.date_change_count = 2
+            db.session.commit()
+            ids.append(cls.id)
+    for cls_id in ids:
+        answers = _race([
+            lambda: _post_json(live_server, f"/api/v1/training_class/{cls_id}/change_dates",
+                               {**NEW, "start_date": "2027-04-05", "end_date": "2028-06-30"}, token),
+            lambda: _post_json(live_server, f"/api/v1/training_class/{cls_id}/change_dates",
+                               {**NEW, "start_date": "2027-04-06", "end_date": "2028-06-30"}, token),
+        ])
+        assert sorted(status for status, _ in answers) == [200, 422], answers
+        with app.app_context():
+            cls = db.session.get(TrainingClass, cls_id)
+            assert cls.date_change_count == 3
+            assert db.session.scalars(select(ChangeRequest).where(ChangeRequest.training_class_id == cls_id)
+                                      ).all().__len__() == 1
