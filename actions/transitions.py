@@ -10,8 +10,10 @@ SUBMITTED —withdraw→ DRAFT; DRAFT|RETURNED —delete→ gone (audit kept). A
 it happens when the last class of the filing is cancelled (注销培训班 acts on a class, R18).
 Trainee: ACTIVE —mark_lost→ LOST (filing APPROVED, R12).
 TrainingClass: NORMAL —change_dates→ NORMAL (R15, counted, filed as an APPLIED change request).
-The change-request and subsidy-claim tables get their rows (guards, effects, screens) when those workflows are
-built; their state pairs are declared below already.
+ChangeRequest (TEACHER, R17): DRAFT —submit→ SUBMITTED —approve→ APPROVED | —return→ RETURNED —submit→ SUBMITTED;
+DRAFT|RETURNED —delete→ gone. CLASS_DATES requests are filed APPLIED by change_dates (no review).
+The subsidy-claim table gets its rows (guards, effects, screens) when that workflow is built; its state pairs are
+declared below already.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from models.enums import ChangeRequestStatus as CR
 from models.enums import ClaimStatus as CS
 from models.enums import FilingStatus as FS
 from models.enums import ClassStatus, RoleName, TraineeStatus
-from models.filing import Filing, Trainee, TrainingClass
+from models.filing import ChangeRequest, Filing, Trainee, TrainingClass
 
 DELETED = None
 ENTERPRISE, REVIEWER = RoleName.ENTERPRISE, RoleName.REVIEWER
@@ -86,12 +88,28 @@ TRAINING_CLASS = register(Workflow("training_class", TrainingClass, (
 
 FILING_TRANSITIONS: dict[tuple[str, str], str | None] = FILING.pairs()
 
-CHANGE_REQUEST_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    (CR.DRAFT, "submit"): CR.SUBMITTED,
-    (CR.RETURNED, "submit"): CR.SUBMITTED,
-    (CR.SUBMITTED, "approve"): CR.APPROVED,
-    (CR.SUBMITTED, "return"): CR.RETURNED,
-}
+CHANGE_REQUEST = register(Workflow("change_request", ChangeRequest, (
+    Transition("change_request", "submit", (CR.DRAFT, CR.RETURNED), CR.SUBMITTED, ENTERPRISE, _l("提交"),
+               confirm=_l("提交后由地市人社部门审核，审核通过后变更生效。确定提交吗？"), icon="fa-paper-plane",
+               style="primary", guard=changes.submit_change_guard, effect=changes.submit_change_effect,
+               help=_l("须填写师资变更原因，并至少新增一名师资或变更一门课程的授课教师（R17）。"),
+               screens=("change",), success=_l("师资变更申请已提交，请等待地市人社部门审核")),
+    Transition("change_request", "approve", (CR.SUBMITTED,), CR.APPROVED, REVIEWER, _l("审核通过"),
+               confirm=_l("审核通过后，新增师资生效、课程授课教师即时变更。确定通过吗？"), icon="fa-check",
+               style="success", inputs=(Input("opinion", OPINION),), effect=changes.approve_change_effect,
+               reason_input="opinion", loader=changes.lock_request_for_decision, screens=("change_review",),
+               help=_l("全部变更项一并生效（R17）；任一项已失效则整体不生效。"), success=_l("变更申请已审核通过")),
+    Transition("change_request", "return", (CR.SUBMITTED,), CR.RETURNED, REVIEWER, _l("退回"),
+               confirm=_l("退回后企业可修改并重新提交，审核意见将告知企业。确定退回吗？"), icon="fa-reply",
+               style="warning", inputs=(Input("opinion", OPINION, required=True),),
+               effect=changes.return_change_effect, reason_input="opinion", loader=changes.lock_request_for_decision,
+               screens=("change_review",), help=_l("审核意见必填（R14）。"), success=_l("变更申请已退回")),
+    Transition("change_request", "delete", (CR.DRAFT, CR.RETURNED), DELETED, ENTERPRISE, _l("删除"),
+               confirm=_l("删除该变更申请及其中新增的师资吗？删除后不可恢复。"), icon="fa-trash", style="danger",
+               effect=changes.delete_change_effect, screens=("change",), success=_l("变更申请已删除")),
+), status_codes=CR, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案变更"),
+                               REVIEWER: _l("只有地市审核员可以审核变更申请")}))
+CHANGE_REQUEST_TRANSITIONS: dict[tuple[str, str], str | None] = CHANGE_REQUEST.pairs()
 
 CLAIM_TRANSITIONS: dict[tuple[str, str], str | None] = {
     (CS.DRAFT, "submit"): CS.SUBMITTED,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.errors import NotFound
 from models.audit import AuditEvent
 from models.enterprise import EcosystemRecognition, Enterprise, Venue
-from models.enums import FilingStatus, RoleName
+from models.enums import ChangeRequestStatus, FilingStatus, RoleName
 from models.filing import (
     Attachment,
     Attendance,
@@ -149,7 +149,13 @@ def scope_condition(model: type, actor: Actor):
         return false()
     if model is Filing:
         return _filings_visible(actor)
-    if model in (TrainingClass, Teacher, Trainee, ChangeRequest):
+    if model is ChangeRequest:
+        if actor.is_admin:
+            return true()
+        visible = ChangeRequest.filing_id.in_(_filing_ids(actor))
+        # a change request still being written is the enterprise's alone, like a draft filing
+        return visible & (ChangeRequest.status != ChangeRequestStatus.DRAFT) if actor.is_reviewer else visible
+    if model in (TrainingClass, Teacher, Trainee):
         return true() if actor.is_admin else model.filing_id.in_(_filing_ids(actor))
     if model is Course:
         return true() if actor.is_admin else Course.training_class_id.in_(_class_ids(actor))

@@ -168,3 +168,116 @@ def test_the_limit_holds_under_two_concurrent_requests(app, live_server):
             assert cls.date_change_count == 3
             assert db.session.scalars(select(ChangeRequest).where(ChangeRequest.training_class_id == cls_id)
                                       ).all().__len__() == 1
+
+
+# ---- 师资信息变更 (R17) ----------------------------------------------------------------------------------------
+
+NEW_TEACHER = {"name": "新导师", "phone": "13900139002", "kind": "SCHOOL", "title": "讲师"}
+
+
+def teacher_change_world(ctx_owner: str = "ent_gz"):
+    cls = approved(ctx_owner)
+    filing = cls.filing
+    course = cls.courses[0]
+    second = type(course)(name="数控铣削实训", mode="OFFLINE", hours=20, teacher_id=course.teacher_id)
+    cls.courses.append(second)
+    db.session.commit()
+    return filing, course, second
+
+
+def test_teacher_change_through_review_applies_every_item(ctx):
+    from models.filing import Course, Teacher
+
+    filing, course, second = teacher_change_world()
+    ent = factories.actor("ent_gz")
+    request = changes.open_teacher_change(db.session, ent, filing.id)
+    assert changes.open_teacher_change(db.session, ent, filing.id).id == request.id  # one open request (R17)
+    teacher = changes.add_new_teacher(db.session, ent, request.id,
+                                      {**NEW_TEACHER, "id_number": factories.id_number(birth="19860606")})
+    assert teacher.active is False
+    changes.swap_teacher(db.session, ent, request.id, course.id, teacher.id)
+    db.session.commit()
+    old_teacher = second.teacher_id
+    with pytest.raises(ValidationFailed) as info:
+        run(db.session, ent, "change_request", "submit", request.id)
+    assert [e.field for e in info.value.errors] == ["reason"]
+    db.session.rollback()
+    changes.save_reason(db.session, ent, request.id, "原导师调岗")
+    run(db.session, ent, "change_request", "submit", request.id)
+    db.session.commit()
+    with pytest.raises(TransitionNotAllowed):
+        changes.swap_teacher(db.session, ent, request.id, second.id, teacher.id)  # submitted: no more edits
+    db.session.rollback()
+    with pytest.raises(NotFound):
+        run(db.session, factories.actor("sz_reviewer"), "change_request", "approve", request.id)
+    run(db.session, factories.actor("gz_reviewer"), "change_request", "approve", request.id, {"opinion": "同意"})
+    db.session.commit()
+    assert db.session.get(Teacher, teacher.id).active is True
+    assert db.session.get(Course, course.id).teacher_id == teacher.id
+    assert db.session.get(Course, second.id).teacher_id == old_teacher
+    items = changes.change_items(db.session, db.session.get(ChangeRequest, request.id))
+    assert {(i["entity"], i["field"]) for i in items} == {("teacher", "active"), ("course", "teacher_id")}
+
+
+def test_approval_is_all_or_nothing(ctx):
+    """A swap whose course is gone meanwhile fails the approval: the new teacher stays inactive and the other
+    swap is not applied either."""
+    from models.filing import Course, Teacher
+
+    filing, course, second = teacher_change_world()
+    ent = factories.actor("ent_gz")
+    request = changes.open_teacher_change(db.session, ent, filing.id)
+    teacher = changes.add_new_teacher(db.session, ent, request.id,
+                                      {**NEW_TEACHER, "id_number": factories.id_number(birth="19870707")})
+    changes.swap_teacher(db.session, ent, request.id, course.id, teacher.id)
+    changes.swap_teacher(db.session, ent, request.id, second.id, teacher.id)
+    changes.save_reason(db.session, ent, request.id, "调整")
+    run(db.session, ent, "change_request", "submit", request.id)
+    db.session.commit()
+    second_id, course_teacher = second.id, course.teacher_id
+    second.status = "CANCELLED"
+    db.session.commit()
+    with pytest.raises(ValidationFailed):
+        run(db.session, factories.actor("gz_reviewer"), "change_request", "approve", request.id, {"opinion": "同意"})
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Teacher, teacher.id).active is False
+    assert db.session.get(Course, course.id).teacher_id == course_teacher
+    assert db.session.get(ChangeRequest, request.id).status == ChangeRequestStatus.SUBMITTED
+    assert second_id
+
+
+def test_teacher_change_api_round(app, api):
+    with app.app_context():
+        filing, course, _second = teacher_change_world()
+        filing_id, course_id = filing.id, course.id
+    client = api("ent_gz")
+    created = client.post("/api/v1/change_request/", json={"filing_id": filing_id, "kind": "TEACHER"})
+    assert created.status_code == 201, created.get_json()
+    pk = created.get_json()["id"]
+    assert client.post("/api/v1/change_request/", json={"filing_id": filing_id, "kind": "TEACHER"}
+                       ).get_json()["id"] == pk
+    new = client.post("/api/v1/teacher/", json={**NEW_TEACHER, "id_number": factories.id_number(birth="19880808"),
+                                                "filing_id": filing_id, "change_request_id": pk})
+    assert new.status_code == 201, new.get_json()
+    teacher_id = new.get_json()["id"]
+    assert new.get_json()["result"]["active"] is False
+    assert client.post(f"/api/v1/change_request/{pk}/swap", json={"course_id": course_id,
+                                                                  "teacher_id": teacher_id}).status_code == 200
+    assert client.put(f"/api/v1/change_request/{pk}", json={"reason": "原导师离职"}).status_code == 200
+    submitted = client.post(f"/api/v1/change_request/{pk}/submit")
+    assert submitted.status_code == 200 and submitted.get_json()["result"]["status"] == "SUBMITTED"
+    shown = api("gz_reviewer").get(f"/api/v1/change_request/{pk}").get_json()["result"]
+    assert {(c["entity"], c["field"], c["after"]) for c in shown["changes"]} == {
+        ("teacher", "active", True), ("course", "teacher_id", teacher_id)}
+    assert api("sz_reviewer").get(f"/api/v1/change_request/{pk}").status_code == 404
+    returned = api("gz_reviewer").post(f"/api/v1/change_request/{pk}/return", json={})
+    assert returned.status_code == 422 and returned.get_json()["errors"][0]["field"] == "opinion"
+    assert api("gz_reviewer").post(f"/api/v1/change_request/{pk}/return", json={"opinion": "请补充证书"}
+                                   ).status_code == 200
+    assert client.post(f"/api/v1/change_request/{pk}/submit").status_code == 200
+    assert api("gz_reviewer").post(f"/api/v1/change_request/{pk}/approve", json={}).status_code == 200
+    with app.app_context():
+        from models.filing import Course
+
+        assert db.session.get(Course, course_id).teacher_id == teacher_id

@@ -31,6 +31,8 @@ CHANGE_EXPECTED = {
     ("RETURNED", "submit"): "SUBMITTED",
     ("SUBMITTED", "approve"): "APPROVED",
     ("SUBMITTED", "return"): "RETURNED",
+    ("DRAFT", "delete"): DELETED,  # DESIGN §4: DRAFT|RETURNED —delete→ gone
+    ("RETURNED", "delete"): DELETED,
 }
 CLAIM_EXPECTED = {
     ("DRAFT", "submit"): "SUBMITTED",

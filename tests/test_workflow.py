@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import func, select
 
 from actions import review
-from actions.transitions import FILING, TRAINEE, TRAINING_CLASS
+from actions import changes
+from actions.transitions import CHANGE_REQUEST, FILING, TRAINEE, TRAINING_CLASS
 from actions.workflow import DATE, run, workflow
 from core.errors import Forbidden, NotFound, TransitionNotAllowed
 from models.audit import AuditEvent
 from models.base import db, utcnow
-from models.enums import ClassStatus, FilingStatus, RoleName, TraineeStatus
-from models.filing import Filing, Trainee, TrainingClass
+from models.enums import ChangeRequestStatus, ClassStatus, FilingStatus, RoleName, TraineeStatus
+from models.filing import ChangeRequest, Filing, Trainee, TrainingClass
 from tests import factories
 
 OWNER = "ent_gz"  # every row below belongs to 广州示范智能制造有限公司 (city 4401)
@@ -50,6 +51,8 @@ def _expected(t, username: str, status: str, filing_status: str):
         return Forbidden
     if t.loader is review.lock_for_decision:
         in_scope = own  # a decision locks the city's filing whatever its state (withdrawn meanwhile → 409)
+    elif t.entity == "change_request" and role == RoleName.REVIEWER:
+        in_scope = own and status != ChangeRequestStatus.DRAFT  # a request being written is the enterprise's
     elif role == RoleName.REVIEWER:
         in_scope = own and filing_status != FilingStatus.DRAFT
     else:
@@ -138,10 +141,28 @@ def test_training_class_table_row_role_state(app, action, username, filing_statu
         _check(t, username, training_class.id, TrainingClass, status, filing_status)
 
 
+@pytest.mark.parametrize("action,username,status", list(itertools.product(
+    [t.action for t in CHANGE_REQUEST.transitions], ROLES, ChangeRequestStatus.codes())))
+def test_change_request_table_row_role_state(app, action, username, status):
+    """师资信息变更 (R17) on an APPROVED filing: a request with a reason and one new teacher."""
+    t = workflow("change_request").transition(action)
+    with app.app_context():
+        filing = _filing(FilingStatus.APPROVED)
+        request = changes.open_teacher_change(db.session, factories.actor(OWNER), filing.id)
+        db.session.flush()
+        changes.add_new_teacher(db.session, factories.actor(OWNER), request.id,
+                                {"name": "新导师", "id_number": factories.id_number(birth="19850505"),
+                                 "phone": "13900139001", "kind": "ENTERPRISE"})
+        changes.save_reason(db.session, factories.actor(OWNER), request.id, "原导师离职")
+        request.status = status
+        db.session.commit()
+        _check(t, username, request.id, ChangeRequest, status, FilingStatus.APPROVED)
+
+
 def test_every_table_row_declares_its_row_action():
     """Row actions are declared with the rows: a label, a screen to show them on, and a confirmation text for
     destructive or final steps (delete, approve, return, mark_lost, submit)."""
-    for flow in (FILING, TRAINEE, TRAINING_CLASS):
+    for flow in (FILING, TRAINEE, TRAINING_CLASS, CHANGE_REQUEST):
         for t in flow.transitions:
             assert str(t.label) and t.screens, t.action
             assert t.confirm, t.action

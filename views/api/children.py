@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, select
 
 from actions import filings as fa
+from actions import changes
 from actions.changes import date_change_status
 from actions.specs import CHILD_SPECS
 from models.base import db
@@ -56,6 +57,12 @@ def _filing_id_of(session, actor, kind: str, data: dict) -> int:
 
 
 def _create_child(session, actor, kind: str, data: dict):
+    if kind == "teacher" and data.get("change_request_id") not in (None, ""):
+        # R17: a new teacher of a 师资信息变更 request (inactive until the city approves it)
+        check_fields(data, CHILD_FIELDS[kind] + ("filing_id", "change_request_id"))
+        request_id = int_field(data, "change_request_id", _l("所属变更申请"))
+        values = {key: value for key, value in data.items() if key not in ("filing_id", "change_request_id")}
+        return changes.add_new_teacher(session, actor, request_id, values)
     filing_id = _filing_id_of(session, actor, kind, data)
     fa.load_filing(session, actor, filing_id, editable=True)  # scope and state before the body's details
     allowed = CHILD_FIELDS[kind] + (COURSE_AFTER_APPROVAL if kind == "course" else ("filing_id",))

@@ -108,6 +108,9 @@ SCHEMAS = {
     "TraineeMarkLost": {"type": "object", "required": ["reason"], "properties": {
         "reason": {"type": "string", "description": "流失原因"},
         "lost_date": {"type": "string", "format": "date", "description": "流失日期 YYYY-MM-DD，默认今天"}}},
+    "ChangeRequestSwap": {"type": "object", "required": ["course_id", "teacher_id"], "properties": {
+        "course_id": {"type": "integer", "description": "本备案的培训课程"},
+        "teacher_id": {"type": "integer", "description": "新授课教师（在用师资或本次变更申请中新增的师资）"}}},
     "FilingApiRow": {"type": "object", "properties": {"id": {"type": "integer"}, "result": {"type": "object"}}},
     "AttachmentUpload": {"type": "object", "required": ["file", "kind", "filing_id"], "properties": {
         "file": {"type": "string", "format": "binary"},
