@@ -7,6 +7,7 @@
 - ``imports``: ``filing/<pk>/import/<kind>[/template]`` and ``trainee/export.xlsx`` (Excel in and out);
 - ``documents``: ``filing/<pk>/form.pdf`` (打印备案表);
 - ``audit``: ``audit_event`` (read-only);
+- ``changes``: ``change_request`` (备案变更: 师资信息变更, the filed 开班信息变更);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -16,13 +17,14 @@ from __future__ import annotations
 from views.api import registry
 from views.api.attachments import AttachmentApi
 from views.api.audit import AuditEventApi
+from views.api.changes import ChangeRequestApi
 from views.api.children import CourseApi, TeacherApi, TraineeApi, TrainingClassApi
 from views.api.documents import FilingFormPdfApi
 from views.api.filings import FilingApi
 from views.api.imports import FilingImportApi, TraineeExportApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
-        FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi)
+        FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, ChangeRequestApi)
 
 
 def register(appbuilder) -> None:
