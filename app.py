@@ -117,13 +117,14 @@ def _register_views(appbuilder: AppBuilder) -> None:
     """The menu table (DESIGN §6), the REST APIs (DESIGN §10) and the screens reached without a menu."""
     from views import api, menu
     from views.ui import row_actions
+    from views.ui.changes import ChangeView
     from views.ui.filing import FilingView
     from views.ui.imports import FilingImportView
     from views.ui.review import FilingPrintView
 
     menu.register(appbuilder)
     api.register(appbuilder)
-    for view in (FilingView, FilingImportView, FilingPrintView):
+    for view in (FilingView, FilingImportView, FilingPrintView, ChangeView):
         appbuilder.add_view_no_menu(view)
     row_actions.register(appbuilder)
 

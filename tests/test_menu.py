@@ -130,6 +130,6 @@ def test_menu_access_is_granted_by_exact_names_from_the_table(app):
             granted += names
         assert granted == menu.menu_names(role), role
         # A future menu whose name merely starts like an existing one is not granted by accident.
-        for other in ("EnterpriseUnits", "EcosystemX", "BaseDataX", "ReviewChanges", "Home", "Statistics"):
+        for other in ("EnterpriseUnits", "EcosystemX", "BaseDataX", "ReviewX", "Home", "Statistics"):
             assert not any(re.match(resource, other) for resource, permission in permissions
                            if re.match(permission, "menu_access")), (role, other)

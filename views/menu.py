@@ -33,6 +33,7 @@ from views.ui.registry import (
     TrainingInstitutionView,
     WorkdayOverrideView,
 )
+from views.ui.changes import ChangeReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
 
@@ -100,6 +101,8 @@ def _programme(programme: str, category: Category, query_view: type, group: str)
                   href=f"/filing/results/{programme}", home=(HomePlace(group, 1, filing, _l("办理结果")),)),
         MenuEntry(f"{category.name}TraineeQuery", _l("单位培训人员查询"), "fa-users", category, (ENTERPRISE,),
                   view=query_view, home=(HomePlace(group, 2, _l("单位培训人员查询")),)),
+        MenuEntry(f"{category.name}Changes", _l("备案变更申请"), "fa-exchange", category, (ENTERPRISE,),
+                  href=f"/changes/{programme}", home=(HomePlace(group, 3, _l("%(p)s备案变更申请", p=category.label)),)),
     )
 
 
@@ -133,6 +136,8 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ReviewFilings", _l("备案审核"), "fa-check-square-o", REVIEW, (REVIEWER, ADMIN), view=ReviewFilingView,
               home=(HomePlace("review", 1, _l("备案审核"), roles=(REVIEWER,)),
                     HomePlace("admin", 1, _l("备案查询"), roles=(ADMIN,)))),
+    MenuEntry("ReviewChanges", _l("变更审核"), "fa-exchange", REVIEW, (REVIEWER, ADMIN), view=ChangeReviewView,
+              home=(HomePlace("review", 3, _l("变更审核"), roles=(REVIEWER,)),)),
 )
 
 
