@@ -36,6 +36,7 @@ from views.ui.registry import (
 from views.ui.changes import ChangeReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
+from views.ui.workdays import WorkdayImportView
 
 ENTERPRISE, REVIEWER, ADMIN = RoleName.ENTERPRISE, RoleName.REVIEWER, RoleName.ADMIN
 
@@ -125,6 +126,8 @@ MENU: tuple[MenuEntry, ...] = (
               home=_admin_home(6, _l("补贴标准"))),
     MenuEntry("BaseDataWorkday", _l("工作日历"), "fa-calendar", BASE_DATA, (ADMIN,), view=WorkdayOverrideView,
               home=_admin_home(7, _l("工作日历"))),
+    MenuEntry("BaseDataWorkdayImport", _l("导入全年工作日历"), "fa-upload", BASE_DATA, (ADMIN,), view=WorkdayImportView,
+              home=(HomePlace("admin", 7, _l("工作日历"), _l("导入全年安排")),)),
     MenuEntry("BaseDataEnterprise", _l("单位信息"), "fa-building", BASE_DATA, (ADMIN,), view=EnterpriseView,
               home=_admin_home(3, _l("单位信息"))),
     MenuEntry("RecognitionMaintenance", _l("生态链企业认定维护"), "fa-link", RECOGNITION, (REVIEWER, ADMIN),
