@@ -108,3 +108,24 @@ class Config:
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", UPLOAD_MAX_BYTES))
     IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED", 100 * 1024 * 1024))
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
+
+    # 培训场地维护 map (Leaflet, vendored under static/vendor/leaflet/; nothing is loaded from a CDN).
+    # MAP_TILE_URL: a Leaflet tile URL template ({s} {z} {x} {y}), https only (the Content-Security-Policy allows
+    # images from https: and the app itself), e.g. 天地图 "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&
+    # REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&
+    # TILECOL={x}&tk=<key>" with MAP_TILE_SUBDOMAINS "01234567", or 高德 "https://webrd0{s}.is.autonavi.com/appmaptile?
+    # lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}" with "1234". Empty (the default): no map is drawn and the
+    # page says so ("未配置地图服务，请直接填写地址和经纬度"); address and coordinates are typed by hand.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "").strip()
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "").strip()
+    MAP_TILE_SUBDOMAINS = os.environ.get("MAP_TILE_SUBDOMAINS", "abc").strip() or "abc"
+    # The coordinate system of the tiles, hence of the longitude/latitude a click on the map fills in and that are
+    # stored: "WGS-84" for 天地图 (WGS-84 / CGCS2000, the same within centimetres) and OpenStreetMap, "GCJ-02" for
+    # 高德 AMap (and Tencent maps). Shown on the form; choose the geocoder of the same system.
+    MAP_COORDINATE_SYSTEM = os.environ.get("MAP_COORDINATE_SYSTEM", "WGS-84").strip().upper() or "WGS-84"
+    # 搜索地址: a geocoder URL with the placeholder {query} (the typed address, URL-encoded), called by the server
+    # (GET /venues/geocode, timeout MAP_GEOCODER_TIMEOUT seconds; the browser never calls it directly). Answers of
+    # 天地图 geocoder, 高德 v3/geocode/geo, Nominatim and {"results": [{"address", "longitude", "latitude"}]} are
+    # understood, e.g. "https://restapi.amap.com/v3/geocode/geo?key=<key>&address={query}". Empty: no address search.
+    MAP_GEOCODER_URL = os.environ.get("MAP_GEOCODER_URL", "").strip()
+    MAP_GEOCODER_TIMEOUT = float(os.environ.get("MAP_GEOCODER_TIMEOUT", 5))

@@ -134,3 +134,23 @@ CHILD_SPECS: dict[str, EntitySpec] = {k: SPECS[k] for k in ("training_class", "t
 def import_columns(kind: str, apprenticeship_type: str) -> list[Column]:
     """The import template / reader columns of ``kind`` for a filing of ``apprenticeship_type``."""
     return CHILD_SPECS[kind].import_columns(apprenticeship_type)
+
+
+# ---- 培训场地 (manual §3.2.1.6 / §3.2.2.6; rules in actions/venues.py) -------------------------------------
+
+#: A decimal number (经度 / 纬度). ``actions.fields`` has no cleaner for it: ``actions.venues`` cleans these fields
+#: (China's range, both or neither); the form macro shows them as text inputs.
+DECIMAL_T = "decimal"
+
+VENUE = EntitySpec("venue", _l("培训场地"), (
+    FieldSpec("name", _l("场地名称"), TEXT_T, required=True, max_len=64, in_import=False,
+              placeholder=_l("如：一号实训车间")),
+    FieldSpec("address", _l("场地地址"), TEXT_T, required=True, max_len=200, in_import=False,
+              hint=_l("可在右侧地图中搜索地址或点击地图选点，也可直接填写。")),
+    FieldSpec("longitude", _l("经度"), DECIMAL_T, in_import=False, placeholder=_l("如 113.264385"),
+              hint=_l("中国境内为 73.5 至 135.1；经度和纬度须同时填写或同时不填。")),
+    FieldSpec("latitude", _l("纬度"), DECIMAL_T, in_import=False, placeholder=_l("如 23.129112"),
+              hint=_l("中国境内为 3.8 至 53.6。")),
+    FieldSpec("capacity", _l("可容纳人数"), INT_T, minimum=1, maximum=100000, in_import=False,
+              hint=_l("整数，可不填。")),
+))

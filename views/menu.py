@@ -36,6 +36,7 @@ from views.ui.registry import (
 from views.ui.changes import ChangeReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
+from views.ui.venues import VenueView
 from views.ui.workdays import WorkdayImportView
 
 ENTERPRISE, REVIEWER, ADMIN = RoleName.ENTERPRISE, RoleName.REVIEWER, RoleName.ADMIN
@@ -104,6 +105,11 @@ def _programme(programme: str, category: Category, query_view: type, group: str)
                   view=query_view, home=(HomePlace(group, 2, _l("单位培训人员查询")),)),
         MenuEntry(f"{category.name}Changes", _l("备案变更申请"), "fa-exchange", category, (ENTERPRISE,),
                   href=f"/changes/{programme}", home=(HomePlace(group, 3, _l("%(p)s备案变更申请", p=category.label)),)),
+        # 培训场地维护: one list for both programmes (venues belong to the enterprise). FAB adds a view once: the
+        # 产教评 entry adds the screen, the 企业新型学徒制 entry links to the same list.
+        MenuEntry(f"{category.name}Venues", _l("培训场地维护"), "fa-map-marker", category, (ENTERPRISE,),
+                  **({"view": VenueView} if category is ECOSYSTEM else {"href": "VenueView.list"}),
+                  home=(HomePlace(group, 6, _l("培训场地维护")),)),
     )
 
 

@@ -8,6 +8,7 @@
 - ``documents``: ``filing/<pk>/form.pdf`` (打印备案表);
 - ``audit``: ``audit_event`` (read-only);
 - ``changes``: ``change_request`` (备案变更: 师资信息变更, the filed 开班信息变更);
+- ``venues``: ``venue`` (培训场地);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -22,9 +23,10 @@ from views.api.children import CourseApi, TeacherApi, TraineeApi, TrainingClassA
 from views.api.documents import FilingFormPdfApi
 from views.api.filings import FilingApi
 from views.api.imports import FilingImportApi, TraineeExportApi
+from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
-        FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, ChangeRequestApi)
+        FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi)
 
 
 def register(appbuilder) -> None:
