@@ -51,7 +51,7 @@ ALLOWED_ENGLISH: list[re.Pattern] = [
 
 SKIP_PREFIXES = ("/logout", "/lang/", "/api/", "/swagger", "/static/", "/appbuilder/", "/login", "/back")
 # GET on these would change data (or they are not pages): never followed by the crawler.
-SKIP_PARTS = ("/delete", "/action/", "/action_post", "/download/")
+SKIP_PARTS = ("/delete", "/action/", "/action_post", "/download/", "/template")  # /template: xlsx downloads
 STATIC_EXT = re.compile(r"\.(css|js|map|png|jpe?g|gif|svg|ico|woff2?|ttf|eot|pdf|xlsx?|csv|zip)$", re.I)
 HREF_RE = re.compile(r"""<a\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 TAG_RE = re.compile(r"<[^>]*>", re.S)
