@@ -66,6 +66,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         _register_views(appbuilder)
         appbuilder.post_init()
         _exempt_api_from_csrf(app)
+        from services.trainee_export import remove_stale_exports  # plaintext export files a killed worker left
+        remove_stale_exports(app)
 
     from seed.commands import register_commands
     from views.errors import register_error_pages

@@ -5,10 +5,31 @@ the REST API (422 body, DESIGN §10) and import reports.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
+#: Longest input value echoed back in an error (longer ones are cut and end with "…"): a 1 MB field must not come
+#: back as a 1 MB error body.
+MAX_ECHOED_VALUE = 200
+
+
+def echoed(value: Any) -> Any:
+    """``value`` as an error body may show it: booleans, finite floats and integers within ±2⁵³ as they are (JSON
+    numbers), anything else as text of at most ``MAX_ECHOED_VALUE`` characters ending with "…" when cut."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and -2**53 < value < 2**53:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:  # an integer of more than 4,300 digits cannot even be printed
+        return "…"
+    return text if len(text) <= MAX_ECHOED_VALUE else text[:MAX_ECHOED_VALUE] + "…"
 
 
 @dataclass
@@ -33,7 +54,7 @@ class FieldError:
         if self.sheet is not None:
             out["sheet"] = self.sheet
         if self.value is not None:
-            out["value"] = self.value if isinstance(self.value, (str, int, float, bool)) else str(self.value)
+            out["value"] = echoed(self.value)
         return out
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "validate_uscc",
     "validate_phone",
     "parse_date",
+    "NoSuchDate",
 ]
 
 # ---------------------------------------------------------------------------------------------------------
@@ -322,13 +323,19 @@ _DATE_SEPARATED = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})" + _T
 _DATE_CHINESE = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日")
 
 
+class NoSuchDate(FieldInvalid):
+    """A well-formed date that is not in the calendar (``2026-02-29``, ``2026-04-31``): callers say so instead of
+    calling the format wrong."""
+
+
 def parse_date(value: Any, field: str = "date") -> date:
     """Return ``value`` as a :class:`datetime.date`.
 
     Accepts ``date``/``datetime`` objects (a datetime gives its date) and the texts ``YYYY-MM-DD``,
     ``YYYY/M/D``, ``YYYY.M.D`` and ``YYYY年M月D日``, also with full-width digits, surrounding blanks and a
     trailing time of day (``2024-01-05 00:00:00``). Numbers (e.g. Excel serials) are refused here.
-    Raises :class:`~core.errors.FieldInvalid` on ``field`` when empty, malformed or not a real date.
+    Raises :class:`~core.errors.FieldInvalid` on ``field`` when empty or malformed, and :class:`NoSuchDate` when
+    the text is a date that does not exist ("日期 2026-02-29 不存在").
     """
     if isinstance(value, datetime):
         return value.date()
@@ -352,7 +359,11 @@ def parse_date(value: Any, field: str = "date") -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise FieldInvalid(field, _l("日期 %(value)s 不存在，请核对", value=text), value) from None
+        # A real month and a day up to 31 that the calendar lacks (2026-02-29, 2026-04-31) is NoSuchDate;
+        # month 13 or day 32 is rather a mistyped date (callers may call that a format error).
+        plausible = 1 <= int(month) <= 12 and 1 <= int(day) <= 31
+        raise (NoSuchDate if plausible else FieldInvalid)(
+            field, _l("日期 %(value)s 不存在，请核对", value=text), value) from None
 
 
 def complete_id_number(first17: str) -> str:

@@ -16,7 +16,8 @@ Order of checks (each gives one clear Chinese message and nothing is parsed afte
    columns, numbers in text columns (an ID number stored as a number has lost digits: the user is told to
    format the column as text), formulas read through their cached values (a formula without one, or an error
    value such as #N/A, is reported), merged cells in the data area reported. Full-width characters and stray
-   blanks are normalised by the cleaners (``core.validators.normalize_text``).
+   blanks are normalised by the cleaners (``core.validators.normalize_text``). Sheet XML that Python's parser
+   refuses (an undefined entity) makes the file "damaged" (422); lower-case cell references (``a1``) are read.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ _FORMULA_OR_ERROR_MARKS = (b"<f>", b"<f ", b"<f/", b't="e"')
 def _has_formula_or_error(data: bytes) -> bool:
     return any(data.find(mark) != -1 for mark in _FORMULA_OR_ERROR_MARKS)
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
@@ -296,32 +298,54 @@ def _sheet_paths(content: bytes) -> dict[str, str]:
     return out
 
 
+def _sheet_path(content: bytes, sheet_name: str, file_name: str) -> Optional[str]:
+    """The zip path of ``sheet_name``; a workbook whose XML Python's parser refuses is damaged (422, not 500)."""
+    try:
+        return _sheet_paths(content).get(sheet_name)
+    except (ElementTree.ParseError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        raise _refuse(_corrupt(file_name)) from None
+
+
 def _formula_problems(content: bytes, path: str) -> dict[tuple[int, int], str]:
-    """Cells (row, col; 0-based) holding a formula without a cached value ("formula") or an error ("#N/A")."""
+    """Cells (row, col; 0-based) holding a formula without a cached value ("formula") or an error ("#N/A").
+
+    :raises ElementTree.ParseError: the sheet XML is not well-formed (e.g. an undefined entity ``&foo;``).
+    """
     problems: dict[tuple[int, int], str] = {}
     with zipfile.ZipFile(io.BytesIO(content)).open(path) as fh:
         for _event, elem in ElementTree.iterparse(fh):
             if elem.tag != f"{_NS}c":
                 continue
-            ref = elem.get("r")
+            where = _ref_to_index(elem.get("r") or "")
             formula = elem.find(f"{_NS}f")
             value = elem.find(f"{_NS}v")
             text = value.text if value is not None else None
-            if ref and elem.get("t") == "e":
-                problems[_ref_to_index(ref)] = text or "#ERROR"
-            elif ref and formula is not None and not text and elem.get("t") != "inlineStr":
-                problems[_ref_to_index(ref)] = "formula"
+            if where is not None and elem.get("t") == "e":
+                problems[where] = text or "#ERROR"
+            elif where is not None and formula is not None and not text and elem.get("t") != "inlineStr":
+                problems[where] = "formula"
             elem.clear()
     return problems
 
 
-def _ref_to_index(ref: str) -> tuple[int, int]:
-    match = re.match(r"([A-Z]+)([0-9]+)", ref)
+def _ref_to_index(ref: str) -> Optional[tuple[int, int]]:
+    """``"B3"`` (or ``"b3"``, as some generators write it) → (2, 1); None for anything that is not a cell reference."""
+    match = _CELL_REF.fullmatch(ref.strip())
+    if not match:
+        return None
     letters, digits = match.groups()
     col = 0
-    for ch in letters:
+    for ch in letters.upper():
         col = col * 26 + (ord(ch) - 64)
     return int(digits) - 1, col - 1
+
+
+def _cell_problems(content: bytes, path: str, file_name: str) -> dict[tuple[int, int], str]:
+    """``_formula_problems`` of a sheet whose XML calamine read but Python's parser refuses: the file is damaged."""
+    try:
+        return _formula_problems(content, path)
+    except (ElementTree.ParseError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        raise _refuse(_corrupt(file_name)) from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -554,9 +578,9 @@ def read_workbook(content: bytes, file_name: str, columns: list[Column], *, max_
                                             sheet=sheet_name))
 
     # Formulas without a cached value and error values (#N/A, #REF!) read as empty cells: say what they are.
-    path = _sheet_paths(content).get(sheet_name) if report["worksheets_with_formulas"] else None
+    path = _sheet_path(content, sheet_name, file_name) if report["worksheets_with_formulas"] else None
     if path in report["worksheets_with_formulas"]:
-        for (r, c), what in sorted(_formula_problems(content, path).items()):
+        for (r, c), what in sorted(_cell_problems(content, path, file_name).items()):
             key = columns_by_index.get(c)
             if r <= header_idx or key is None:
                 continue

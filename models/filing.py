@@ -31,10 +31,12 @@ class Filing(Model):
     """培训备案: one programme + apprenticeship type, filed by an enterprise in a city."""
 
     __tablename__ = "filing"
+    # sqlite_autoincrement (here and on the child tables): SQLite never gives a deleted row's id to a new row, so
+    # the audit trail, which names rows by id, never mixes two filings (migration 7e3f4a5b6c7d).
     __table_args__ = (
         Index("ix_filing_enterprise_status", "enterprise_id", "status"),
         Index("ix_filing_city_status", "city_code", "status"),
-        {"extend_existing": True},
+        {"extend_existing": True, "sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     programme: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -88,7 +90,7 @@ class TrainingClass(Model):
     __tablename__ = "training_class"
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="ck_training_class_dates"),
-        {"extend_existing": True},
+        {"extend_existing": True, "sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -116,6 +118,7 @@ class Teacher(Model):
     """培训师资: 企业导师 or 院校导师."""
 
     __tablename__ = "teacher"
+    __table_args__ = {"sqlite_autoincrement": True}  # SQLite never reuses the id of a deleted row (audit trail)
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -139,7 +142,7 @@ class Trainee(Model):
     __tablename__ = "trainee"
     __table_args__ = (
         Index("ix_trainee_filing_id_number", "filing_id", "id_number", unique=True),
-        {"extend_existing": True},
+        {"extend_existing": True, "sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -167,6 +170,7 @@ class Course(Model):
     """培训课程 of a class; date, times and venue are configured after approval (R7, R16)."""
 
     __tablename__ = "course"
+    __table_args__ = {"sqlite_autoincrement": True}  # SQLite never reuses the id of a deleted row (audit trail)
     id: Mapped[int] = mapped_column(primary_key=True)
     training_class_id: Mapped[int] = mapped_column(
         ForeignKey("training_class.id", ondelete="CASCADE"), nullable=False, index=True
@@ -236,6 +240,7 @@ class Attachment(Model):
     """上传材料 of a filing, subsidy claim or change request; content kept in the database (stateless app)."""
 
     __tablename__ = "attachment"
+    __table_args__ = {"sqlite_autoincrement": True}  # SQLite never reuses the id of a deleted row (audit trail)
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[Optional[int]] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), index=True)
     subsidy_claim_id: Mapped[Optional[int]] = mapped_column(

@@ -4,15 +4,23 @@ The export streams the query's SELECT (``queries.trainees.trainee_select``; ``yi
 PostgreSQL) into xlsxwriter in ``constant_memory`` mode, so memory stays flat whatever the number of rows
 (DESIGN §9); every text that starts with = + - @ (or a tab / carriage return) is prefixed with ' so a spreadsheet
 never evaluates it as a formula.
+
+The workbook and xlsxwriter's own row files hold names and complete ID numbers in plain text: they are written
+under ``<instance>/tmp/exports/`` (a directory of the app only, mode 0700), never the shared system temp
+directory, and ``remove_stale_exports`` (called by ``create_app``) deletes what a killed process left there.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import time
 from datetime import date
-from typing import Any, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional
 
 import xlsxwriter
+from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -22,6 +30,40 @@ from actions.fields import DATE_T, ID_T, INT_T
 from actions.specs import TRAINEE
 from models.scope import Actor
 from queries.trainees import TraineeFilters, occupation_text, trainee_select
+
+log = logging.getLogger(__name__)
+
+#: Leftover export files older than this (seconds) are deleted at start-up: no export runs for an hour.
+STALE_EXPORT_SECONDS = 3600
+
+
+def export_dir(app: Optional[Flask] = None) -> Path:
+    """``<instance>/tmp/exports``: where export workbooks and xlsxwriter's temp files are written (created 0700)."""
+    app = app or current_app
+    path = Path(app.config.get("EXPORT_TMP_DIR") or Path(app.instance_path, "tmp", "exports"))
+    for directory in (path.parent, path):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+    return path
+
+
+def remove_stale_exports(app: Flask, max_age: float = STALE_EXPORT_SECONDS) -> int:
+    """Delete files in ``export_dir`` older than ``max_age`` seconds (left by a killed export); returns how many."""
+    removed = 0
+    cutoff = time.time() - max_age
+    directory = export_dir(app)
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # removed meanwhile (another worker starting)
+    if removed:
+        log.info("Removed %d leftover export file(s) from %s", removed, directory)
+    return removed
+
 
 #: First characters that make a spreadsheet read a text as a formula (OWASP CSV / formula injection).
 FORMULA_PREFIXES = "=+-@\t\r"
@@ -90,14 +132,19 @@ class ExportConverter:
         )
 
 
-def open_export_workbook(path: str):
-    """An xlsxwriter workbook in constant_memory mode (rows go to a temp file as written) and its sheet."""
+def open_export_workbook(path: str, tmpdir: Optional[str] = None):
+    """An xlsxwriter workbook in constant_memory mode (rows go to a temp file as written) and its sheet.
+
+    ``tmpdir`` (where those row files go): ``export_dir()`` in an app context, else the system temp directory.
+    """
+    if tmpdir is None:
+        tmpdir = str(export_dir()) if has_app_context() else tempfile.gettempdir()
     book = xlsxwriter.Workbook(path, {
         "constant_memory": True,
         "strings_to_numbers": False,
         "strings_to_formulas": False,  # a text is never written as a formula
         "strings_to_urls": False,
-        "tmpdir": tempfile.gettempdir(),
+        "tmpdir": tmpdir,
     })
     book.set_properties({"title": "单位培训人员名单", "author": "学徒制培训备案与补贴申领系统"})
     sheet = book.add_worksheet("培训人员名单")
@@ -137,15 +184,17 @@ def write_rows(sheet, formats: list, rows: Iterable[tuple]) -> int:
 
 
 def export_trainees(session: Session, actor: Actor, filters: TraineeFilters, *, batch: int = 2000) -> tuple[str, int]:
-    """Write the trainees matching ``filters`` to a temporary .xlsx file; returns (path, row count).
+    """Write the trainees matching ``filters`` to a temporary .xlsx file in ``export_dir()``; returns (path, row
+    count).
 
     Rows are streamed from the database (``yield_per``) into xlsxwriter's constant-memory writer. The caller
     streams the file to the client and removes it (``stream_and_remove``).
     """
-    handle, path = tempfile.mkstemp(prefix="trainees-", suffix=".xlsx")
+    directory = export_dir()
+    handle, path = tempfile.mkstemp(prefix="trainees-", suffix=".xlsx", dir=directory)
     os.close(handle)
     try:
-        book, sheet, formats = open_export_workbook(path)
+        book, sheet, formats = open_export_workbook(path, str(directory))
         convert = ExportConverter()
         result = session.execute(trainee_select(actor, filters), execution_options={"yield_per": batch})
         count = write_rows(sheet, formats, (convert(row) for row in result))

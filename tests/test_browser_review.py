@@ -40,7 +40,12 @@ def _submitted_filing(app, trainees: int = 3, status: str = "SUBMITTED") -> int:
 
 
 def _logout(page) -> None:
-    page.goto("/logout/")
+    """退出登录 from the navbar's user menu (it POSTs a form with the CSRF token; GET /logout/ only asks)."""
+    page.goto("/")
+    page.locator(".navbar-right .dropdown-toggle", has=page.locator(".fa-user")).click()
+    with page.expect_navigation():
+        page.locator("#logout-link").click()
+    expect(page.locator("#logout-link")).to_have_count(0)
 
 
 def _open_from_queue(page, filing_id: int, shot: str | None = None) -> None:

@@ -87,7 +87,7 @@ def test_enterprise_menus_and_no_menus_for_others(client):
     for text in ("产教评技能生态链企业新型学徒制培训", "企业新型学徒制培训", "备案申请", "办理结果",
                  "/filing/apply/ECOSYSTEM", "/filing/results/ENTERPRISE"):
         assert text in html
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "gz_reviewer")
     navbar = client.get("/").get_data(as_text=True).split('<div class="container">')[0]
     assert "/filing/apply/" not in navbar and "/filing/results/" not in navbar
@@ -377,7 +377,7 @@ CLASS_OK = {"occupation_code": "6-18-01-01", "skill_level": "4", "start_date": "
     ({"end_date": "2027-08-01"}, "end_date", "培训结束日期不能早于培训开始日期"),
     ({"occupation_code": ""}, "occupation_code", "请填写职业（工种）"),
     ({"hours": "abc"}, "hours", "培训课时应为整数"),
-    ({"start_date": "2027-02-30"}, "start_date", "培训开始日期格式不正确，应为 YYYY-MM-DD"),
+    ({"start_date": "2027-02-30"}, "start_date", "培训开始日期有误：日期 2027-02-30 不存在，请核对"),
 ])
 def test_class_rules_show_under_their_field_and_store_nothing(app, client, gz, change, field, message):  # R10
     login(client, "ent_gz")
@@ -660,10 +660,10 @@ def test_attachments_of_a_submitted_filing_are_read_only_but_viewable(app, clien
     with app.app_context():
         assert db.session.get(Attachment, attachment_id) is not None
         assert count(Attachment, filing_id=gz["SUBMITTED"], kind="OTHER") == 0
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "gz_reviewer")
     assert client.get(f"/filing/attachment/{attachment_id}").status_code == 200
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "sz_reviewer")
     assert client.get(f"/filing/attachment/{attachment_id}").status_code == 404
 

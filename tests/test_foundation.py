@@ -144,7 +144,7 @@ def test_home_page_counters_per_role(client):
     login(client, "gz_reviewer")
     html = client.get("/").get_data(as_text=True)
     assert "待审核备案" in html and "本市生态链企业认定" in html
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "admin")
     html = client.get("/").get_data(as_text=True)
     assert "单位" in html and "培训人员" in html

@@ -686,13 +686,13 @@ def test_scope_and_state(app, client):
     assert client.get(f"/filing/{gz_filing}/import/trainee").status_code == 404
     assert client.get(f"/filing/{gz_filing}/import/trainee/template").status_code == 404
     assert check(client, gz_filing, "trainee", content).status_code == 404
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "ent_gz")
     assert client.get(f"/filing/{gz_filing}/import/unknown").status_code == 404
     html = check(client, submitted, "trainee", content).get_data(True)
     assert "备案已提交或已审核，当前不能修改" in html and 'id="upload-form"' not in html
     assert count_rows(app, "trainee", submitted) == 2
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "gz_reviewer")  # no write permission on Filing
     response = check(client, submitted, "trainee", content)
     assert response.status_code in (302, 403) and count_rows(app, "trainee", submitted) == 2

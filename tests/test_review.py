@@ -630,7 +630,7 @@ def test_detail_masks_id_numbers_for_admin_and_hides_other_cities(app, client):
     login(client, "admin")
     html = client.get(f"/review/filing/{filing_id}").get_data(as_text=True)
     assert number not in html and f"{number[:6]}********{number[-4:]}" in html
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "sz_reviewer")
     response = client.get(f"/review/filing/{filing_id}")
     assert response.status_code == 404 and number not in response.get_data(as_text=True)
@@ -653,7 +653,7 @@ def test_attachment_download_and_preview_are_scoped(app, client):
     preview = client.get(f"/review/attachment/{ids[0]}?inline=1")
     assert preview.headers["Content-Disposition"].startswith("inline")
     assert client.get(f"/review/attachment/{ids[1]}").status_code == 404  # a draft's material
-    client.get("/logout/")
+    client.post("/logout/", data={"csrf_token": csrf_token_from(client.get("/logout/").get_data(as_text=True))})
     login(client, "sz_reviewer")
     assert client.get(f"/review/attachment/{ids[0]}").status_code == 404
 

@@ -4,10 +4,12 @@ routed through actions/ (DESIGN §2, §7).
 ``ScopedModelView``: FAB ModelView whose list/show/edit/delete load through ``ScopeFilter``; add/edit/delete
 call ``save_action`` / ``delete_action`` and on a DomainError keep the user's input on the form with the
 error next to the field (nothing lost on bad input). Row actions must use ``self.reload(items)``.
-``ScopedModelRestApi``: the same for ``/api/v1/<resource>``.
+``ScopedModelRestApi``: the same for ``/api/v1/<resource>``, with FAB's 400/401/403/404/500 answers in Chinese
+(the registry APIs and the filing family alike) and a value the database cannot hold answered 400, not 500.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Optional
 
 from flask import abort, flash, request
@@ -17,8 +19,10 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
+from sqlalchemy.exc import DataError
 
 from core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from models.base import db
 from models.scope import ScopeFilter, current_actor, load_scoped
 from views.formatting import plain_formatters
 from views.glue import attempt, error_response, flash_error
@@ -204,6 +208,21 @@ def _run_hook(hook: Callable[[Any], Any], item: Any) -> None:
         raise DomainError(str(exc)) from exc
 
 
+# FAB's own 400 messages (rison query, filters, ordering) in Chinese; the original text stays as detail.
+FAB_400 = (
+    ("Not a valid rison/json argument", _l("查询参数 q 不是有效的 rison 表达式")),
+    ("Not a valid rison argument", _l("查询参数 q 不是有效的 rison 表达式")),
+    ("Not a valid rison schema", _l("查询参数 q 的内容不符合要求")),
+    ("Filter column", _l("该字段不能用于筛选")),
+    ("Filter operation", _l("该筛选方式不能用于此字段")),
+    ("Invalid order by column", _l("不能按该字段排序")),
+    ("Cannot use both", _l("columns 与 select_columns 不能同时使用")),
+    ("Request is not JSON", _l("请求体必须是 JSON")),
+)
+#: A value the database refused as data (a number beyond the column's range, NUL in a text on PostgreSQL).
+VALUE_NOT_STORABLE = _l("请求中的数值超出范围或数据格式不被接受，请检查后重试")
+
+
 def _marshmallow_errors(messages: Any) -> DomainError:
     """Turn marshmallow's (English) field messages into the Chinese 422 body of DESIGN §10."""
     errors: list[FieldError] = []
@@ -231,7 +250,39 @@ class ForeignKeySchemaConverter(Model2SchemaConverter):
         return type(schema.__name__, (schema,), {"Meta": type("Meta", (schema.Meta,), {"include_fk": True})})
 
 
-class ScopedModelRestApi(ModelRestApi):
+class ChineseApiResponses:
+    """FAB's 400/401/403/404/500 answers of a ``BaseApi`` in Chinese with the DESIGN §10 body shape (FAB answers
+    "Forbidden", "Fatal error" …). Used by every scoped API (the filing family and the registries alike); an API
+    built directly on FAB's ``BaseApi`` gets the same answers by listing it first among its bases."""
+
+    def response_400(self, message: Optional[str] = None):
+        text = str(message or "")
+        for prefix, chinese in FAB_400:
+            if text.startswith(prefix):
+                return self.response(400, message=str(chinese), errors=[{"message": text}])
+        return self.response(400, message=str(_l("请求格式不正确")), errors=[{"message": text}] if text else [])
+
+    def response_401(self):
+        return self.response(401, message=str(_l("请先登录（Bearer 令牌缺失、无效或已过期）")), errors=[])
+
+    def response_403(self):
+        return self.response(403, message=str(_l("您没有执行该操作的权限")), errors=[])
+
+    def response_404(self):
+        return self.response(404, message=str(NotFound().message), errors=[])
+
+    def response_500(self, message: Optional[str] = None):
+        """FAB's ``@safe`` answers every exception with this. A value the database cannot hold (an id beyond 64 bits
+        on SQLite, an out-of-range number on PostgreSQL) is the request's fault: 400, after a rollback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (OverflowError, DataError)):
+            db.session.rollback()
+            return self.response(400, message=str(VALUE_NOT_STORABLE), errors=[])
+        return self.response(500, message=str(_l("系统处理时出现错误，已记录。请稍后重试，如仍有问题请联系管理员。")),
+                             errors=[])
+
+
+class ScopedModelRestApi(ChineseApiResponses, ModelRestApi):
     """A FAB ModelRestApi limited to the actor's rows; POST/PUT/DELETE go through actions/."""
 
     allow_browser_login = True
@@ -245,9 +296,6 @@ class ScopedModelRestApi(ModelRestApi):
         pk_name = self.datamodel.get_pk_name()
         self.base_filters = [[pk_name, ScopeFilter, None]] + list(type(self).base_filters or [])
         super().__init__()
-
-    def response_404(self):
-        return self.response(404, message=str(NotFound().message))
 
     def _coerce_pk(self, pk: Any) -> Any:
         """FAB routes hand over ``<int:pk>``; a string key (地市 code) must be compared as text on PostgreSQL."""

@@ -1,11 +1,22 @@
-"""Chinese error pages for the screens and DESIGN §10 JSON bodies for the API (400/403/404/405/413/500, CSRF)."""
+"""Chinese error pages for the screens and DESIGN §10 JSON bodies for the API (400/403/404/405/413/500, CSRF).
+
+Input that the database cannot take (a number beyond what SQLite's or PostgreSQL's integers hold, a value
+PostgreSQL refuses as data: ``DataError``) is the client's error, answered 400 instead of 500; the session is
+rolled back first so the error page itself can still query. ``register_error_pages`` also attaches the
+request-level guards (``views.request_guards``) whose refusals are these error answers.
+"""
 from __future__ import annotations
+
+import logging
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: (_l("请求有误"), _l("提交的数据不完整或格式不正确，请返回后重试。")),
@@ -16,6 +27,7 @@ MESSAGES = {
     500: (_l("系统繁忙"), _l("系统处理时出现错误，已记录。请稍后重试，如仍有问题请联系管理员。")),
 }
 CSRF_MESSAGE = _l("页面已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。")
+OUT_OF_RANGE = _l("提交的数值超出范围或数据格式不被接受，请检查后重试。")
 
 
 def _wants_json() -> bool:
@@ -47,7 +59,22 @@ def register_error_pages(app: Flask) -> None:
         title, message = MESSAGES[error.code]
         return _render(error.code, title, message)
 
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _bad_value(error: Exception):
+        """A value the database cannot hold (e.g. an id or page beyond 64 bits on SQLite, NUL or an out-of-range
+        integer on PostgreSQL) reached a query: the request's fault, 400."""
+        log.warning("Refused a value the database cannot hold (%s %s): %s", request.method, request.path, error)
+        from models.base import db
+
+        db.session.rollback()
+        return _render(400, MESSAGES[400][0], OUT_OF_RANGE)
+
     @app.errorhandler(500)
     def _server_error(error):
         title, message = MESSAGES[500]
         return _render(500, title, message)
+
+    from views.request_guards import register_request_guards
+
+    register_request_guards(app)

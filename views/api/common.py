@@ -1,5 +1,5 @@
 """Shared plumbing of the REST APIs (DESIGN §10): the ``ContractApi`` base class, JSON body checks, the
-TIME-aware interface, FAB's 400 messages in Chinese and the field labels shared by the filing resources.
+TIME-aware interface and the field labels shared by the filing resources.
 
 Write bodies are checked against the fields each endpoint accepts: ``status`` and every other read-only or
 unknown field is refused with 422 (never silently ignored). A browser session (cookie) may use the API too;
@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 from sqlalchemy import Time
 
-from core.errors import DomainError, FieldError, FieldInvalid, NotFound, ValidationFailed
+from core.errors import DomainError, FieldError, FieldInvalid, ValidationFailed
 from models.scope import current_actor
 from views.api.openapi import add_components
 from views.api_guards import BadRequest
@@ -42,19 +42,6 @@ class ChecklistFailed(ValidationFailed):
 
 
 STATUS_READ_ONLY = _l("status（状态）为只读字段，不能通过新增或修改提交；状态只能通过相应的操作接口改变")
-
-# FAB's own 400 messages (rison query, filters, ordering) in Chinese; the original text stays as detail.
-FAB_400 = (
-    ("Not a valid rison/json argument", _l("查询参数 q 不是有效的 rison 表达式")),
-    ("Not a valid rison argument", _l("查询参数 q 不是有效的 rison 表达式")),
-    ("Not a valid rison schema", _l("查询参数 q 的内容不符合要求")),
-    ("Filter column", _l("该字段不能用于筛选")),
-    ("Filter operation", _l("该筛选方式不能用于此字段")),
-    ("Invalid order by column", _l("不能按该字段排序")),
-    ("Cannot use both", _l("columns 与 select_columns 不能同时使用")),
-    ("Request is not JSON", _l("请求体必须是 JSON")),
-)
-
 
 def unknown_field_error(key: str, value: Any = None) -> FieldError:
     """The 422 item for a field the endpoint does not accept (``status`` gets its own message)."""
@@ -208,23 +195,7 @@ class ContractApi(ScopedModelRestApi):
     code_labels: dict[str, Any] = {}
     label_columns = LABELS
 
-    # -- errors and OpenAPI ----------------------------------------------------------------------------------
-    def response_400(self, message: Optional[str] = None):
-        text = str(message or "")
-        for prefix, chinese in FAB_400:
-            if text.startswith(prefix):
-                return self.response(400, message=str(chinese), errors=[{"message": text}])
-        return self.response(400, message=str(_l("请求格式不正确")), errors=[{"message": text}] if text else [])
-
-    def response_401(self):
-        return self.response(401, message=str(_l("请先登录（Bearer 令牌缺失、无效或已过期）")), errors=[])
-
-    def response_403(self):
-        return self.response(403, message=str(_l("您没有执行该操作的权限")), errors=[])
-
-    def response_404(self):
-        return self.response(404, message=str(NotFound().message), errors=[])
-
+    # -- errors and OpenAPI (FAB's 400/401/403/404 answers in Chinese: ScopedModelRestApi) ------------------
     def add_apispec_components(self, api_spec) -> None:
         super().add_apispec_components(api_spec)
         add_components(api_spec)
