@@ -2,7 +2,8 @@
 
 - 开班信息变更 (R15): a class's start/end dates, at most 3 times, until the 5th working day before the current start
   (R19, ``actions.calendar``); filed at once as an APPLIED ``CLASS_DATES`` change request with before/after.
-- 课程信息配置 (R16): a course's dates, daily times and venue, until the day before its (or its class's) start.
+- 课程信息配置 (R16): a course's dates, daily times and venue, until the day before its (or its class's) start;
+  the course table's ``configure`` row (UNCONFIGURED/CONFIGURED → CONFIGURED).
 - 师资信息变更 (R17): one open ``TEACHER`` change request per filing — new teachers (inactive until approved) and
   swaps of a course's teacher — reviewed by the city; approval applies every item at once.
 The state changes run on the transition tables (actions/transitions.py); the functions here are their guards and
@@ -10,6 +11,7 @@ effects, each citing its rule.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -23,7 +25,7 @@ from core.cleaning import Cleaner
 from core.clock import today
 from core.errors import FieldError, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from models.base import utcnow
-from models.enums import ChangeRequestKind, ChangeRequestStatus, CourseStatus, FilingStatus
+from models.enums import ChangeRequestKind, ChangeRequestStatus, ClassStatus, CourseMode, CourseStatus, FilingStatus
 from models.filing import ChangeRequest, Course, Filing, Teacher, TrainingClass
 from models.scope import Actor, load_scoped
 
@@ -115,6 +117,72 @@ def change_history(session: Session, actor: Actor, filing_id: Any) -> list[Chang
     return list(session.scalars(select(ChangeRequest).where(ChangeRequest.filing_id == filing.id)
                                 .order_by(ChangeRequest.id.desc())))
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# R16 课程信息配置
+# ---------------------------------------------------------------------------------------------------------
+
+
+def lock_filing_of_course(session: Session, actor: Actor, course: Course) -> None:
+    """A course's configuration locks its filing first (a child's change re-checks the parent under the lock)."""
+    load_scoped(session, Filing, course.training_class.filing_id, actor, for_update=True)
+
+
+def configure_deadline(course: Course) -> date:
+    """R16: the last day a course may be (re)configured — the day before its current start, or, not configured
+    yet, the day before its class starts."""
+    return (course.start_date or course.training_class.start_date) - timedelta(days=1)
+
+
+def configure_guard(session: Session, actor: Actor, course: Course, values: dict) -> None:
+    """R16: filing APPROVED, class NORMAL, today ≤ the day before the current start; the new dates start after
+    today, inside the class period, end ≥ start; the daily end after the start; a venue of the enterprise,
+    required for 线下培训. The teacher is not changed here (R17).
+
+    :raises TransitionNotAllowed: the filing is not APPROVED or the class is cancelled.
+    :raises ValidationFailed: each problem named by field.
+    """
+    from models.enterprise import Venue
+
+    training_class = course.training_class
+    require_approved(training_class.filing)
+    if training_class.status != ClassStatus.NORMAL:
+        raise TransitionNotAllowed(_l("培训班已注销，不能配置课程"))
+    deadline = configure_deadline(course)
+    if today() > deadline:
+        _refuse("start_date", _l("课程信息只能在培训日期前一天（%(day)s）及以前配置", day=deadline.isoformat()))
+    errors: list[FieldError] = []
+    start, end = values["start_date"], values["end_date"]
+    if start <= today():
+        errors.append(FieldError("start_date", _l("课程开始日期须晚于今天"), start))
+    if end < start:
+        errors.append(FieldError("end_date", _l("课程结束日期不能早于开始日期"), end))
+    if start < training_class.start_date or end > training_class.end_date:
+        errors.append(FieldError("start_date", _l("课程日期须在培训班期间（%(s)s 至 %(e)s）内",
+                                                  s=training_class.start_date.isoformat(),
+                                                  e=training_class.end_date.isoformat()), start))
+    if values["end_time"] <= values["start_time"]:
+        errors.append(FieldError("end_time", _l("结束时间须晚于开始时间"), values["end_time"]))
+    venue_id = values.get("venue_id")
+    if venue_id is None:
+        if course.mode == CourseMode.OFFLINE:
+            errors.append(FieldError("venue_id", _l("线下培训须选择培训场地")))
+    else:
+        venue = session.get(Venue, venue_id)
+        if venue is None or venue.enterprise_id != training_class.filing.enterprise_id:
+            errors.append(FieldError("venue_id", _l("请选择本单位的培训场地（可在“培训场地维护”中新增）"), venue_id))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def configure_effect(session: Session, actor: Actor, course: Course, values: dict) -> dict:
+    """The course takes its dates, daily times and venue; the diff is audited."""
+    names = ("start_date", "end_date", "start_time", "end_time", "venue_id")
+    before = audit.snapshot(course, names)
+    for name in names:
+        setattr(course, name, values.get(name))
+    return audit.changes(before, audit.snapshot(course, names), course.name) or {"row": course.name}
 
 
 # ---------------------------------------------------------------------------------------------------------

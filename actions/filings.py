@@ -7,15 +7,10 @@ validation, R9 one active filing per person, R10 企业新型学徒制 limits, R
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Optional
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -26,7 +21,7 @@ from actions import audit
 from actions.specs import CHILD_SPECS, COURSE, FILING_INFO, INSTITUTION, TEACHER, TRAINEE, TRAINING_CLASS
 from core.cleaning import Cleaner
 from core.clock import add_years, today
-from core.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed, ValidationFailed
+from core.errors import FieldError, Forbidden, FieldInvalid, NotFound, TransitionNotAllowed
 from actions.workflow import run
 from core.validators import region_warning
 from models.base import utcnow
@@ -77,14 +72,6 @@ RECOGNITION_MISSING = _l("该机构没有当前有效的产业技能生态链企
 NOT_EDITABLE = _l("备案已提交或已审核，当前不能修改；如需修改请先撤回（已提交待审核时）")
 R9_CONFLICT = _l("该人员已在其他在训的学徒制培训备案中（培训期间重叠），同一人同一时间只能参加一个备案")
 
-ALLOWED_UPLOADS = {
-    "pdf": "application/pdf",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def rules_for(filing: Filing) -> TypeRules:
@@ -356,7 +343,7 @@ def clean_course(session: Session, filing: Filing, data: dict, *, pk: Optional[i
     if mode == CourseMode.OFFLINE and teacher_id is None and not clean.has_error("teacher_id"):
         # R6: 线下培训 → 授课教师 required.
         clean.error("teacher_id", _l("授课方式为线下培训时，授课教师必填"))
-    for key in ("date", "venue_id", "start_time", "end_time"):
+    for key in ("start_date", "end_date", "date", "venue_id", "start_time", "end_time"):
         if data.get(key) not in (None, ""):
             # R7: course date and venue are configured after approval (备案变更).
             clean.error(key, _l("培训日期、时间和场地在备案通过后于“备案变更申请”中配置"), data.get(key))
@@ -524,210 +511,6 @@ def conflicting_id_numbers(session: Session, filing: Filing, id_numbers: Optiona
         )
     )
     return set(session.scalars(stmt))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# 上传材料 (R11)
-# ---------------------------------------------------------------------------------------------------------
-
-
-def sniff_media_type(file_name: str, content: bytes) -> Optional[str]:
-    """The media type the bytes really are, if it is one we accept and matches the file extension."""
-    ext = os.path.splitext(file_name)[1].lower().lstrip(".")
-    if ext not in ALLOWED_UPLOADS:
-        return None
-    if ext == "pdf" and content.startswith(b"%PDF-"):
-        return ALLOWED_UPLOADS[ext]
-    if ext in ("jpg", "jpeg") and content.startswith(b"\xff\xd8\xff"):
-        return ALLOWED_UPLOADS[ext]
-    if ext == "png" and content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ALLOWED_UPLOADS[ext]
-    if ext in ("docx", "xlsx") and content.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(content)).namelist())
-        except zipfile.BadZipFile:
-            return None
-        marker = "word/document.xml" if ext == "docx" else "xl/workbook.xml"
-        return ALLOWED_UPLOADS[ext] if marker in names else None
-    return None
-
-
-def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, file_name: str,
-                   content: bytes) -> Attachment:
-    """Store an uploaded material of an editable filing: type sniffed, size limited, sha256 kept (R11).
-
-    :raises ValidationFailed: unknown kind, empty or oversized file, or content that is not the type it claims.
-    """
-    filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
-    if kind not in AK.codes():
-        raise FieldInvalid("kind", _l("请选择材料类型"), kind)
-    # Names end up in Content-Disposition headers: no control characters (CR/LF/NUL), no directories.
-    name = "".join(ch for ch in os.path.basename((file_name or "").replace("\\", "/")) if ch >= " " and ch != "\x7f")
-    name = name.strip()[:255]
-    if not name:
-        raise FieldInvalid("file", _l("请选择要上传的文件"))
-    limit = current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
-    if not content:
-        raise FieldInvalid("file", _l("文件“%(name)s”是空文件", name=name))
-    if len(content) > limit:
-        raise FieldInvalid("file", _l("文件“%(name)s”超过大小上限 %(mb)d MB", name=name, mb=limit // (1024 * 1024)))
-    media_type = sniff_media_type(name, content)
-    if media_type is None:
-        raise FieldInvalid("file", _l("文件“%(name)s”不是有效的 PDF、JPG、PNG、DOCX 或 XLSX 文件（按文件内容识别）",
-                                      name=name))
-    row = Attachment(filing_id=filing.id, kind=kind, file_name=name, media_type=media_type, size=len(content),
-                     sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by_id=actor.user_id)
-    session.add(row)
-    session.flush()
-    audit.record_edit(session, actor, "create", row, {}, audit.snapshot(row, ("kind", "file_name", "size", "sha256")),
-                      row_name=name, filing=filing)
-    return row
-
-
-def delete_attachment(session: Session, actor: Actor, attachment_id: Any) -> None:
-    """Delete a material of an editable filing.
-
-    :raises NotFound / Forbidden / TransitionNotAllowed: as ``load_filing``.
-    """
-    row = load_scoped(session, Attachment, attachment_id, actor)
-    if row.filing_id is None:
-        raise NotFound()
-    filing = load_filing(session, actor, row.filing_id, editable=True, for_update=True)
-    audit.record_edit(session, actor, "delete", row, audit.snapshot(row, ("kind", "file_name", "size", "sha256")),
-                      {}, row_name=row.file_name, filing=filing)
-    session.delete(row)
-    session.flush()
-
-
-# ---------------------------------------------------------------------------------------------------------
-# 提交审核: the checklist (R11) and the enterprise's transitions
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ChecklistItem:
-    code: str
-    label: str
-    ok: bool
-    message: str = ""
-    tab: str = "info"
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "label": self.label, "ok": self.ok, "message": self.message, "tab": self.tab}
-
-
-@dataclass
-class Checklist:
-    items: list[ChecklistItem] = field(default_factory=list)
-    missing_attachment_kinds: list[str] = field(default_factory=list)
-
-    @property
-    def ready(self) -> bool:
-        return all(item.ok for item in self.items)
-
-    def add(self, code: str, label: Any, problems: list, tab: str) -> None:
-        self.items.append(ChecklistItem(code, str(label), not problems, "；".join(str(p) for p in problems), tab))
-
-    def as_dict(self) -> dict:
-        return {"ready": self.ready, "items": [i.as_dict() for i in self.items],
-                "missing_attachment_kinds": self.missing_attachment_kinds}
-
-
-def _revalidate(session: Session, filing: Filing, kind: str, row: Any, **kw) -> list[str]:
-    """The problems of a stored row under today's rules (the same cleaner as the forms, fed the row's values)."""
-    data = {name: getattr(row, name, None) for name in CHILD_SPECS[kind].form_fields()}
-    try:
-        CHILD_KINDS[kind].clean(session, filing, data, pk=row.id, **kw)
-    except ValidationFailed as exc:
-        return [str(e.message) for e in exc.errors]
-    return []
-
-
-def build_checklist(session: Session, filing: Filing) -> Checklist:
-    """Everything 提交审核 requires, item by item, so the page and the API can list *all* problems at once."""
-    rules = rules_for(filing)
-    result = Checklist()
-
-    problems = []
-    if requires_recognition(filing.programme, filing.apprenticeship_type) and not has_valid_recognition(
-        session, filing.enterprise_id, filing.city_code
-    ):
-        problems.append(RECOGNITION_MISSING)  # R3 is re-checked at submission
-    if not filing.contact_name or not filing.contact_phone:
-        problems.append(_l("请填写备案联系人和联系电话"))
-    result.add("info", _l("备案信息"), problems, "info")
-
-    problems = []
-    if filing.institution_id is None and not filing.other_institution_name:
-        problems.append(_l("请选择合作培训机构（或填写其他培训机构名称）"))
-    result.add("institution", _l("培训机构情况"), problems, "institution")
-
-    problems = []
-    classes = [c for c in filing.classes if c.status == ClassStatus.NORMAL]
-    if not classes:
-        problems.append(_l("请至少填写一条培训信息"))
-    if rules.single_class and len(classes) > 1:
-        problems.append(_l("学生学徒制一次备案只允许一条培训信息"))
-    for c in classes:
-        problems += _revalidate(session, filing, "training_class", c, row_count=0)
-    result.add("training_class", _l("培训信息"), problems, "classes")
-
-    problems = []
-    if not [t for t in filing.teachers if t.active]:
-        problems.append(_l("请至少填写一名培训师资"))
-    result.add("teacher", _l("培训师资信息"), problems, "teachers")
-
-    problems = []
-    # Set-based, no row loaded (R9 and the head count are SQL over the filing's active trainees): every trainee
-    # row was cleaned when it was saved (form, API or import) and none of its field rules depends on anything
-    # that can change later; one person twice in a filing is refused by a unique constraint.
-    active = session.scalar(select(func.count()).select_from(Trainee).where(
-        Trainee.filing_id == filing.id, Trainee.status == TraineeStatus.ACTIVE)) or 0
-    if not active:
-        problems.append(_l("请至少填写一名培训人员"))
-    planned = sum(c.planned_headcount for c in classes)
-    if classes and active > planned:
-        problems.append(_l("培训人员 %(n)d 人，超过计划培训人数 %(p)d 人", n=active, p=planned))
-    conflicts = conflicting_id_numbers(session, filing)
-    if conflicts:
-        names = session.execute(select(Trainee.name, Trainee.id_number).where(
-            Trainee.filing_id == filing.id, Trainee.id_number.in_(conflicts)).order_by(Trainee.id)).all()
-        problems += [f"{name}：{R9_CONFLICT}" for name, _number in names]
-    result.add("trainee", _l("培训人员信息"), problems, "trainees")
-
-    if rules.has_courses:
-        problems = []
-        courses = [c for cls in classes for c in cls.courses]
-        if not courses:
-            problems.append(_l("请至少新增一门培训课程"))
-        for course in courses:
-            if course.mode == CourseMode.OFFLINE and course.teacher_id is None:
-                problems.append(_l("课程“%(name)s”为线下培训，须指定授课教师", name=course.name))
-        result.add("course", _l("培训课程信息"), problems, "courses")
-
-    present = {a.kind for a in filing.attachments}
-    missing = [kind for kind in rules.required_attachments if kind not in present]
-    result.missing_attachment_kinds = missing
-    result.add("attachment", _l("上传材料"),
-               [_l("缺少材料：%(kind)s", kind=AK.label(kind)) for kind in missing], "attachments")
-    return result
-
-
-def checklist(session: Session, actor: Actor, filing_id: Any) -> Checklist:
-    """The submit checklist of a filing in scope (shown on the 提交审核 page and at GET …/checklist)."""
-    return build_checklist(session, load_scoped(session, Filing, filing_id, actor))
-
-
-def submit_guard(session: Session, actor: Actor, filing: Filing, values: dict) -> None:
-    """提交审核 requires every checklist item (R11; R3 and R9 re-checked).
-
-    :raises ValidationFailed: the checklist has problems (each item listed).
-    """
-    lock_persons(session, active_id_numbers(session, filing))  # R9 under concurrency: see lock_persons
-    result = build_checklist(session, filing)
-    if not result.ready:
-        errors = [FieldError(item.code, f"{item.label}：{item.message}") for item in result.items if not item.ok]
-        raise ValidationFailed(errors, _l("还有 %(n)d 项未完成，不能提交审核", n=len(errors)))
 
 
 def delete_effect(session: Session, actor: Actor, filing: Filing, values: dict) -> dict:

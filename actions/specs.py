@@ -153,4 +153,5 @@ VENUE = EntitySpec("venue", _l("培训场地"), (
               hint=_l("中国境内为 3.8 至 53.6。")),
     FieldSpec("capacity", _l("可容纳人数"), INT_T, minimum=1, maximum=100000, in_import=False,
               hint=_l("整数，可不填。")),
+    FieldSpec("note", _l("备注"), TEXT_T, max_len=500, in_import=False),
 ))

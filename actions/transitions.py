@@ -10,6 +10,7 @@ SUBMITTED —withdraw→ DRAFT; DRAFT|RETURNED —delete→ gone (audit kept). A
 it happens when the last class of the filing is cancelled (注销培训班 acts on a class, R18).
 Trainee: ACTIVE —mark_lost→ LOST (filing APPROVED, R12).
 TrainingClass: NORMAL —change_dates→ NORMAL (R15, counted, filed as an APPLIED change request).
+Course: UNCONFIGURED|CONFIGURED —configure→ CONFIGURED (R16).
 ChangeRequest (TEACHER, R17): DRAFT —submit→ SUBMITTED —approve→ APPROVED | —return→ RETURNED —submit→ SUBMITTED;
 DRAFT|RETURNED —delete→ gone. CLASS_DATES requests are filed APPLIED by change_dates (no review).
 The subsidy-claim table gets its rows (guards, effects, screens) when that workflow is built; its state pairs are
@@ -19,15 +20,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from actions import changes, filings, review
+from actions import changes, checklist, filings, review
 from actions.filings import FILING_EDITABLE
-from actions.workflow import DATE, Input, Transition, Workflow, register, workflow
+from actions.workflow import DATE, INT, TIME, Input, Transition, Workflow, register, workflow
 from core.errors import TransitionNotAllowed
 from models.enums import ChangeRequestStatus as CR
 from models.enums import ClaimStatus as CS
 from models.enums import FilingStatus as FS
-from models.enums import ClassStatus, RoleName, TraineeStatus
-from models.filing import ChangeRequest, Filing, Trainee, TrainingClass
+from models.enums import ClassStatus, CourseStatus, RoleName, TraineeStatus
+from models.filing import ChangeRequest, Course, Filing, Trainee, TrainingClass
 
 DELETED = None
 ENTERPRISE, REVIEWER = RoleName.ENTERPRISE, RoleName.REVIEWER
@@ -36,7 +37,7 @@ OPINION = _l("审核意见")
 FILING = register(Workflow("filing", Filing, (
     Transition("filing", "submit", (FS.DRAFT, FS.RETURNED), FS.SUBMITTED, ENTERPRISE, _l("提交审核"),
                confirm=_l("提交前系统将检查各页信息和材料是否齐全。确定提交审核吗？"), icon="fa-paper-plane",
-               style="primary", guard=filings.submit_guard,
+               style="primary", guard=checklist.submit_guard,
                help=_l("提交审核清单须全部满足（R11，并复核 R3、R9）；未满足时答 422，响应体另附 checklist。"), stamps=("submitted_at",), screens=("filing",),
                success=_l("备案申请已提交审核，请等待地市人社部门审核")),
     Transition("filing", "withdraw", (FS.SUBMITTED,), FS.DRAFT, ENTERPRISE, _l("撤回"),
@@ -85,6 +86,21 @@ TRAINING_CLASS = register(Workflow("training_class", TrainingClass, (
                screens=("changes",), success=_l("开班信息已变更")),
 ), status_codes=ClassStatus, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案变更")},
    parent_lock=changes.lock_filing_of_class))
+
+COURSE = register(Workflow("course", Course, (
+    Transition("course", "configure", (CourseStatus.UNCONFIGURED, CourseStatus.CONFIGURED), CourseStatus.CONFIGURED,
+               ENTERPRISE, _l("课程信息配置"), confirm=_l("课程信息只能在培训日期前一天及以前配置。确定保存吗？"),
+               icon="fa-cog", style="primary",
+               inputs=(Input("start_date", _l("课程开始日期"), kind=DATE, required=True),
+                       Input("end_date", _l("课程结束日期"), kind=DATE, required=True),
+                       Input("start_time", _l("每日开始时间"), kind=TIME, required=True),
+                       Input("end_time", _l("每日结束时间"), kind=TIME, required=True),
+                       Input("venue_id", _l("培训场地"), kind=INT)),
+               guard=changes.configure_guard, effect=changes.configure_effect,
+               help=_l("培训日期须在培训班期间内，线下培训须选择本单位的培训场地（R16）；授课教师通过师资信息变更调整（R17）。"),
+               screens=("courses",), success=_l("课程信息已配置")),
+), status_codes=CourseStatus, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案变更")},
+   parent_lock=changes.lock_filing_of_course))
 
 FILING_TRANSITIONS: dict[tuple[str, str], str | None] = FILING.pairs()
 

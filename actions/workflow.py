@@ -12,7 +12,9 @@ decision on the same row loses with 409). ``status`` is assigned nowhere else (s
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Any, Callable, Optional
 
 from flask_babel import lazy_gettext as _l
@@ -26,7 +28,7 @@ from models.base import utcnow
 from models.enums import RoleName
 from models.scope import Actor, load_scoped
 
-TEXT, DATE = "text", "date"
+TEXT, DATE, TIME, INT = "text", "date", "time", "int"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Input:
 
     name: str
     label: Any
-    kind: str = TEXT  # TEXT (textarea) or DATE
+    kind: str = TEXT  # TEXT (textarea), DATE, TIME (HH:MM) or INT (e.g. the id of a chosen row)
     required: bool = False
     max_len: int = 1000
     default_today: bool = False  # DATE: today when left empty
@@ -149,9 +151,35 @@ def clean_inputs(t: Transition, data: Optional[dict]) -> dict[str, Any]:
             day = clean.day(item.name, item.label, required=item.required)
             if day and item.not_future and day > today():
                 clean.error(item.name, _l("%(label)s不能晚于今天", label=item.label), day)
+        elif item.kind == TIME:
+            _clean_time(clean, item.name, item.label, item.required)
+        elif item.kind == INT:
+            clean.integer(item.name, item.label, required=item.required, minimum=1)
         else:
             clean.text(item.name, item.label, required=item.required, max_len=item.max_len)
     return clean.finish()
+
+
+_TIME = re.compile(r"([01]?\d|2[0-3])[:：]([0-5]\d)")
+
+
+def _clean_time(clean: Cleaner, key: str, label: Any, required: bool) -> None:
+    """A time of day typed as HH:MM (a full-width colon too) into ``clean.out[key]``; anything else is named."""
+    raw = clean.raw(key)
+    if isinstance(raw, time):
+        clean.out[key] = raw
+        return
+    if raw in (None, ""):
+        if required:
+            clean.error(key, _l("请填写%(label)s", label=label))
+        clean.out[key] = None
+        return
+    match = _TIME.fullmatch(raw.strip()) if isinstance(raw, str) else None
+    if match is None:
+        clean.error(key, _l("%(label)s格式不正确，应为 HH:MM，如 09:00", label=label), raw)
+        clean.out[key] = None
+        return
+    clean.out[key] = time(int(match.group(1)), int(match.group(2)))
 
 
 def run(session: Session, actor: Actor, entity: str, action: str, pk: Any, data: Optional[dict] = None) -> Any:

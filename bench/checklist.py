@@ -73,6 +73,7 @@ def main() -> None:
         with app.app_context():
             from sqlalchemy import text
 
+            from actions import checklist as checklist_actions
             from actions import filings
             from models.base import db
             from models.filing import Filing
@@ -89,7 +90,7 @@ def main() -> None:
 
                 def checklist():
                     db.session.expire_all()
-                    result = filings.build_checklist(db.session, db.session.get(Filing, filing_id))
+                    result = checklist_actions.build_checklist(db.session, db.session.get(Filing, filing_id))
                     assert result.ready, result.as_dict()
 
                 def submit():

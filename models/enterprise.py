@@ -73,6 +73,7 @@ class Venue(Model):
     longitude: Mapped[Optional[Decimal]] = mapped_column(Numeric(10, 6))
     latitude: Mapped[Optional[Decimal]] = mapped_column(Numeric(10, 6))
     capacity: Mapped[Optional[int]] = mapped_column(Integer)
+    note: Mapped[Optional[str]] = mapped_column(Text)  # 备注
 
     enterprise: Mapped[Enterprise] = relationship()
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from models.base import Model, utcnow
 from models.enterprise import Enterprise, Venue
-from models.enums import ClassStatus, CourseMode, FilingStatus, TraineeStatus
+from models.enums import ClassStatus, CourseMode, CourseStatus, FilingStatus, TraineeStatus
 from models.lookups import City, Occupation, SkillLevel, TrainingInstitution
 
 
@@ -179,11 +179,12 @@ class Course(Model):
     mode: Mapped[str] = mapped_column(String(16), default=CourseMode.OFFLINE, nullable=False)
     hours: Mapped[int] = mapped_column(Integer, nullable=False)
     teacher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teacher.id"))
-    date: Mapped[Optional[date]] = mapped_column(Date)
-    start_time: Mapped[Optional[time]] = mapped_column(Time)
+    start_date: Mapped[Optional[date]] = mapped_column(Date)  # R16: configured after approval
+    end_date: Mapped[Optional[date]] = mapped_column(Date)
+    start_time: Mapped[Optional[time]] = mapped_column(Time)  # daily start and end time
     end_time: Mapped[Optional[time]] = mapped_column(Time)
     venue_id: Mapped[Optional[int]] = mapped_column(ForeignKey("venue.id"))
-    status: Mapped[str] = mapped_column(String(16), default=ClassStatus.NORMAL, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default=CourseStatus.UNCONFIGURED, nullable=False)
 
     training_class: Mapped[TrainingClass] = relationship(back_populates="courses")
     teacher: Mapped[Optional[Teacher]] = relationship()

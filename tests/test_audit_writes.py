@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from actions import filings
+from actions import attachments, filings
 from models.audit import AuditEvent
 from models.base import db
 from queries.audit import timeline_events
@@ -108,17 +108,17 @@ def test_course_events_belong_to_the_filing(ctx):
 def test_attachments_audited(ctx):
     actor = f.actor("ent_gz")
     filing = _new_filing()
-    row = filings.add_attachment(db.session, actor, filing.id, "TRAINING_PLAN", "计划.pdf", PDF_BYTES)
+    row = attachments.add_attachment(db.session, actor, filing.id, "TRAINING_PLAN", "计划.pdf", PDF_BYTES)
     event = _last()
     assert (event.action, event.entity, event.filing_id) == ("create", "attachment", filing.id)
     assert event.diff["changes"]["file_name"] == [None, "计划.pdf"]
-    filings.delete_attachment(db.session, actor, row.id)
+    attachments.delete_attachment(db.session, actor, row.id)
     assert (_last().action, _last().entity) == ("delete", "attachment")
 
 
 def test_attachment_names_lose_control_characters(ctx):
     """A name with CR/LF/NUL would break every later download's Content-Disposition header: stripped on upload."""
-    row = filings.add_attachment(db.session, f.actor("ent_gz"), _new_filing().id, "OTHER",
+    row = attachments.add_attachment(db.session, f.actor("ent_gz"), _new_filing().id, "OTHER",
                                  "a\r\nb\x00c.pdf", PDF_BYTES)
     assert row.file_name == "abc.pdf"
 

@@ -281,3 +281,94 @@ def test_teacher_change_api_round(app, api):
         from models.filing import Course
 
         assert db.session.get(Course, course_id).teacher_id == teacher_id
+
+
+# ---- 课程信息配置 (R16) ------------------------------------------------------------------------------------------
+
+def _venue(owner: str = "ent_gz"):
+    from models.enterprise import Venue
+
+    venue = Venue(enterprise_id=factories.demo_enterprise(owner).id, name="实训楼一层", address="广州市黄埔区示范路1号")
+    db.session.add(venue)
+    db.session.commit()
+    return venue
+
+
+CONFIG = {"start_date": "2027-03-02", "end_date": "2027-03-05", "start_time": "09:00", "end_time": "12:00"}
+
+
+def configure(course_id: int, username: str = "ent_gz", **data):
+    return run(db.session, factories.actor(username), "course", "configure", course_id, {**CONFIG, **data})
+
+
+@pytest.mark.parametrize("moment,allowed", [
+    (datetime(2027, 2, 28, 15, 59, tzinfo=timezone.utc), True),   # 23:59 上海, the day before the class start
+    (datetime(2027, 2, 28, 16, 0, tzinfo=timezone.utc), False),   # 00:00 上海 on the class start day
+])
+def test_configure_until_the_day_before(ctx, moment, allowed):
+    from models.filing import Course
+
+    cls = approved()
+    course_id, venue_id = cls.courses[0].id, _venue().id
+    with time_machine.travel(moment, tick=False):
+        if allowed:
+            configure(course_id, venue_id=venue_id, start_date="2027-03-08", end_date="2027-03-09")
+            db.session.commit()
+            course = db.session.get(Course, course_id)
+            assert (course.status, course.venue_id, str(course.start_time)) == ("CONFIGURED", venue_id, "09:00:00")
+        else:
+            with pytest.raises(ValidationFailed) as info:
+                configure(course_id, venue_id=venue_id, start_date="2027-03-08", end_date="2027-03-09")
+            assert "前一天（2027-02-28）" in str(info.value.errors[0].message)
+
+
+def test_a_configured_course_until_the_day_before_its_own_start(ctx):
+    from models.filing import Course
+
+    cls = approved()
+    course_id, venue_id = cls.courses[0].id, _venue().id
+    configure(course_id, venue_id=venue_id, start_date="2027-03-10", end_date="2027-03-10")
+    db.session.commit()
+    with time_machine.travel(datetime(2027, 3, 9, 15, 0, tzinfo=timezone.utc), tick=False):  # 23:00 on the 9th
+        configure(course_id, venue_id=venue_id, start_date="2027-03-12", end_date="2027-03-12")
+        db.session.commit()
+    assert db.session.get(Course, course_id).start_date == date(2027, 3, 12)
+
+
+@pytest.mark.parametrize("data,field,message", [
+    ({"start_date": "2027-02-20"}, "start_date", "培训班期间"),
+    ({"end_date": "2028-03-01"}, "start_date", "培训班期间"),
+    ({"end_date": "2027-03-01"}, "end_date", "不能早于开始日期"),
+    ({"end_time": "08:00"}, "end_time", "晚于开始时间"),
+    ({"start_time": "9点"}, "start_time", "HH:MM"),
+    ({"venue_id": None}, "venue_id", "线下培训须选择培训场地"),
+])
+def test_configure_rules(ctx, data, field, message):
+    cls = approved()
+    course_id, venue_id = cls.courses[0].id, _venue().id
+    with pytest.raises(ValidationFailed) as info:
+        configure(course_id, **{"venue_id": venue_id, **data})
+    assert field in [e.field for e in info.value.errors]
+    assert any(message in str(e.message) for e in info.value.errors if e.field == field)
+
+
+def test_configure_scope_and_another_enterprises_venue(ctx):
+    cls = approved()
+    course_id = cls.courses[0].id
+    foreign = _venue("ent_sz").id
+    with pytest.raises(ValidationFailed) as info:
+        configure(course_id, venue_id=foreign)
+    assert info.value.errors[0].field == "venue_id"
+    with pytest.raises(NotFound):
+        configure(course_id, "ent_sz", venue_id=foreign)
+
+
+def test_configure_api(app, api):
+    with app.app_context():
+        cls = approved()
+        course_id, venue_id = cls.courses[0].id, _venue().id
+    response = api("ent_gz").post(f"/api/v1/course/{course_id}/configure", json={**CONFIG, "venue_id": venue_id})
+    assert response.status_code == 200, response.get_json()
+    result = response.get_json()["result"]
+    assert (result["start_date"], result["start_time"], result["status"]) == ("2027-03-02", "09:00", "CONFIGURED")
+    assert api("gz_reviewer").post(f"/api/v1/course/{course_id}/configure", json=CONFIG).status_code == 403

@@ -91,3 +91,37 @@ def test_teacher_change_journey_through_review(app, client):
     other = app.test_client()
     login(other, "sz_reviewer")
     assert other.get(f"/review/changes/{request_id}").status_code == 404
+
+
+def test_course_configuration_screens(app, client):
+    from models.enterprise import Venue
+    from models.filing import Course
+
+    with app.app_context():
+        filing = _approved()
+        filing_id, course_id = filing.id, filing.classes[0].courses[0].id
+        venue = Venue(enterprise_id=filing.enterprise_id, name="实训楼一层", address="广州市黄埔区示范路1号")
+        db.session.add(venue)
+        db.session.commit()
+        venue_id = venue.id
+    login(client, "ent_gz")
+    tab = client.get(f"/filing/{filing_id}/courses").get_data(as_text=True)
+    assert f'href="/changes/filing/{filing_id}/courses"' in tab
+    listed = client.get(f"/changes/filing/{filing_id}/courses").get_data(as_text=True)
+    assert 'id="unconfigured-note"' in listed and f'id="configure-{course_id}"' in listed and "未配置" in listed
+    form = client.get(f"/changes/course/{course_id}/configure").get_data(as_text=True)
+    assert "实训楼一层" in form and "2027-02-28" in form  # the venue to choose and the deadline
+    token = csrf_token_from(form)
+    bad = client.post(f"/changes/course/{course_id}/configure", data={
+        "start_date": "2027-03-02", "end_date": "2027-03-05", "start_time": "09:00", "end_time": "12:00",
+        "venue_id": "", "csrf_token": token})
+    assert bad.status_code == 422 and "线下培训须选择培训场地" in bad.get_data(as_text=True)
+    ok = client.post(f"/changes/course/{course_id}/configure", data={
+        "start_date": "2027-03-02", "end_date": "2027-03-05", "start_time": "09:00", "end_time": "12:00",
+        "venue_id": str(venue_id), "csrf_token": token})
+    assert ok.status_code == 302
+    with app.app_context():
+        course = db.session.get(Course, course_id)
+        assert (course.status, course.venue_id) == ("CONFIGURED", venue_id)
+    listed = client.get(f"/changes/filing/{filing_id}/courses").get_data(as_text=True)
+    assert 'id="unconfigured-note"' not in listed and "已配置" in listed

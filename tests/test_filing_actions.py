@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from actions import filings
+from actions import attachments, checklist, filings
 from core.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from models.base import db
 from models.enterprise import EcosystemRecognition
@@ -392,7 +392,7 @@ def test_student_agreement_dates_optional(ctx):
 ])
 def test_r11_upload_sniffing(ctx, name, content, ok):
     filing = new_filing()
-    call = lambda: filings.add_attachment(db.session, f.actor("ent_gz"), filing.id, "TRAINING_PLAN",  # noqa: E731
+    call = lambda: attachments.add_attachment(db.session, f.actor("ent_gz"), filing.id, "TRAINING_PLAN",  # noqa: E731
                                           name, content)
     if ok:
         row = call()
@@ -412,12 +412,12 @@ def test_r11_real_docx_and_size_limit(ctx, app):
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("word/document.xml", "<w:document/>")
     filing = new_filing()
-    assert filings.add_attachment(db.session, f.actor("ent_gz"), filing.id, "OTHER", "协议.docx",
+    assert attachments.add_attachment(db.session, f.actor("ent_gz"), filing.id, "OTHER", "协议.docx",
                                   buffer.getvalue()).media_type.endswith("wordprocessingml.document")
     app.config["UPLOAD_MAX_BYTES"] = 100
     try:
         with pytest.raises(ValidationFailed) as info:
-            filings.add_attachment(db.session, f.actor("ent_gz"), filing.id, "OTHER", "big.pdf", PDF_BYTES * 10)
+            attachments.add_attachment(db.session, f.actor("ent_gz"), filing.id, "OTHER", "big.pdf", PDF_BYTES * 10)
     finally:
         app.config["UPLOAD_MAX_BYTES"] = 10 * 1024 * 1024
     assert "大小上限" in errors_of(info)["file"]
@@ -425,7 +425,7 @@ def test_r11_real_docx_and_size_limit(ctx, app):
 
 def test_checklist_lists_every_missing_item(ctx):
     filing = new_filing()
-    result = filings.checklist(db.session, f.actor("ent_gz"), filing.id)
+    result = checklist.checklist(db.session, f.actor("ent_gz"), filing.id)
     assert not result.ready
     bad = {i.code for i in result.items if not i.ok}
     assert bad == {"institution", "training_class", "teacher", "trainee", "course", "attachment"}
@@ -439,7 +439,7 @@ def test_checklist_lists_every_missing_item(ctx):
                                             ("ECOSYSTEM", "STUDENT"), ("ECOSYSTEM", "TECH_TRAINEE")])
 def test_complete_filing_submits(ctx, programme, kind):
     filing = f.complete_filing(gz().id, programme, kind)
-    assert filings.checklist(db.session, f.actor("ent_gz"), filing.id).ready
+    assert checklist.checklist(db.session, f.actor("ent_gz"), filing.id).ready
     filings.submit(db.session, f.actor("ent_gz"), filing.id)
     assert filing.status == "SUBMITTED" and filing.submitted_at is not None
 
@@ -457,7 +457,7 @@ def test_submit_rechecks_recognition(ctx):
 def test_submit_refuses_over_planned_headcount(ctx):
     filing = f.complete_filing(gz().id, trainees=3)
     filing.classes[0].planned_headcount = 2
-    result = filings.checklist(db.session, f.actor("ent_gz"), filing.id)
+    result = checklist.checklist(db.session, f.actor("ent_gz"), filing.id)
     assert [i.code for i in result.items if not i.ok] == ["trainee"]
 
 
@@ -469,7 +469,7 @@ EDIT_CALLS = {
     "class": lambda a, fl: filings.save_child(db.session, a, "training_class", fl.id, CLASS),
     "teacher": lambda a, fl: filings.save_child(db.session, a, "teacher", fl.id, {**TEACHER,
                                                                                  "id_number": f.id_number()}),
-    "attachment": lambda a, fl: filings.add_attachment(db.session, a, fl.id, "OTHER", "a.pdf", PDF_BYTES),
+    "attachment": lambda a, fl: attachments.add_attachment(db.session, a, fl.id, "OTHER", "a.pdf", PDF_BYTES),
     "delete_trainee": lambda a, fl: filings.delete_child(db.session, a, "trainee", fl.trainees[0].id),
 }
 
@@ -506,7 +506,7 @@ def test_child_row_of_other_filing_is_not_found(ctx):
     with pytest.raises(NotFound):
         filings.delete_child(db.session, f.actor("ent_gz"), "trainee", theirs.trainees[0].id)
     with pytest.raises(NotFound):
-        filings.delete_attachment(db.session, f.actor("ent_gz"), theirs.attachments[0].id)
+        attachments.delete_attachment(db.session, f.actor("ent_gz"), theirs.attachments[0].id)
 
 
 @pytest.mark.parametrize("status", ["DRAFT", "RETURNED", "SUBMITTED", "APPROVED", "CANCELLED"])

@@ -413,8 +413,8 @@ def test_field_names_of_the_contract(world, as_user):
             "id", "filing_id", "name", "id_number", "gender", "birth_date", "phone", "education", "contract_start",
             "contract_end", "hire_date", "status", "lost_reason", "lost_date"},
         f"/api/v1/course/{rows['course']}": {
-            "id", "training_class_id", "name", "mode", "hours", "teacher_id", "date", "start_time", "end_time",
-            "venue_id"},
+            "id", "training_class_id", "name", "mode", "hours", "teacher_id", "start_date", "end_date", "start_time",
+            "end_time", "venue_id"},  # DESIGN §10 course fields (the single "date" became start_date/end_date, R16)
         f"/api/v1/attachment/{rows['attachment']}": {
             "id", "filing_id", "kind", "file_name", "media_type", "size", "sha256"},
     }

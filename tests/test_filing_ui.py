@@ -546,7 +546,7 @@ def test_course_rules(app, client, gz):  # R6, R7
     assert response.status_code == 302
     with app.app_context():
         rows = db.session.scalars(select(Course).where(Course.training_class_id == class_id)).all()
-        assert len(rows) == before + 2 and all(r.date is None and r.venue_id is None for r in rows)
+        assert len(rows) == before + 2 and all(r.start_date is None and r.venue_id is None for r in rows)
 
 
 def test_row_edit_and_delete_while_draft(app, client, gz):
@@ -951,7 +951,7 @@ def test_row_of_another_own_filing_under_this_filing_url_is_404(app, client, gz,
 @pytest.mark.parametrize("username", ["ent_gz", "ent_sz"])
 def test_demo_filings_are_valid_per_the_rules(app, username):
     """The seed's complete filings pass the submit checklist (R3–R11); the draft lacks only its materials."""
-    from actions.filings import build_checklist
+    from actions.checklist import build_checklist
 
     ids = demo_filings(app, username)
     assert set(ids) == {"DRAFT", "SUBMITTED", "RETURNED", "APPROVED"}

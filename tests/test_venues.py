@@ -344,7 +344,7 @@ def test_api_scope_another_enterprises_venue_is_404(app, api, venues):
 
 
 @pytest.mark.parametrize("body,field", [
-    ({"note": "x"}, "note"),
+    ({"remark": "x"}, "remark"),
     ({"status": "OK"}, "status"),
     ({"id": 5}, "id"),
     ({"city_code": "4401"}, "city_code"),
@@ -353,6 +353,14 @@ def test_api_unknown_fields_are_422(api, body, field):
     response = api("ent_gz").post("/api/v1/venue/", json={**VALID, **body})
     assert response.status_code == 422, response.get_json()
     assert field in [e["field"] for e in response.get_json()["errors"]]
+
+
+def test_note_is_kept_and_limited(api):
+    """备注 (note) of a venue: stored and shown; over 500 characters refused naming the field."""
+    created = api("ent_gz").post("/api/v1/venue/", json={**VALID, "note": "周末不开放"})
+    assert created.status_code == 201 and created.get_json()["result"]["note"] == "周末不开放"
+    long = api("ent_gz").post("/api/v1/venue/", json={**VALID, "note": "字" * 501})
+    assert long.status_code == 422 and long.get_json()["errors"][0]["field"] == "note"
 
 
 def test_api_refuses_enterprise_id_of_another_enterprise(app, api, venues):

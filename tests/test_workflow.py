@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 
 from actions import review
 from actions import changes
-from actions.transitions import CHANGE_REQUEST, FILING, TRAINEE, TRAINING_CLASS
+from actions.transitions import CHANGE_REQUEST, COURSE, FILING, TRAINEE, TRAINING_CLASS
 from actions.workflow import DATE, run, workflow
 from core.errors import Forbidden, NotFound, TransitionNotAllowed
 from models.audit import AuditEvent
 from models.base import db, utcnow
-from models.enums import ChangeRequestStatus, ClassStatus, FilingStatus, RoleName, TraineeStatus
-from models.filing import ChangeRequest, Filing, Trainee, TrainingClass
+from models.enums import ChangeRequestStatus, ClassStatus, CourseStatus, FilingStatus, RoleName, TraineeStatus
+from models.filing import ChangeRequest, Course, Filing, Trainee, TrainingClass
 from tests import factories
 
 OWNER = "ent_gz"  # every row below belongs to 广州示范智能制造有限公司 (city 4401)
@@ -61,7 +61,7 @@ def _expected(t, username: str, status: str, filing_status: str):
         return NotFound
     if status not in t.sources:
         return TransitionNotAllowed
-    if t.entity in ("trainee", "training_class") and filing_status != FilingStatus.APPROVED:
+    if t.entity in ("trainee", "training_class", "course") and filing_status != FilingStatus.APPROVED:
         return TransitionNotAllowed  # the guards: 标记为流失 and 备案变更 only on an APPROVED filing
     return None
 
@@ -159,10 +159,28 @@ def test_change_request_table_row_role_state(app, action, username, status):
         _check(t, username, request.id, ChangeRequest, status, FilingStatus.APPROVED)
 
 
+@pytest.mark.parametrize("action,username,filing_status,status", list(itertools.product(
+    [t.action for t in COURSE.transitions], ROLES, FilingStatus.codes(), CourseStatus.codes())))
+def test_course_table_row_role_state(app, action, username, filing_status, status):
+    from models.enterprise import Venue
+
+    t = workflow("course").transition(action)
+    with app.app_context():
+        filing = _filing(filing_status)
+        course = filing.classes[0].courses[0]
+        course.status = status
+        venue = Venue(enterprise_id=filing.enterprise_id, name="实训楼", address="广州市示范路1号")
+        db.session.add(venue)
+        db.session.commit()
+        SAMPLE_INPUTS[("course", "configure")] = {"start_date": date(2027, 3, 2), "end_date": date(2027, 3, 5),
+                                                  "start_time": "09:00", "end_time": "12:00", "venue_id": venue.id}
+        _check(t, username, course.id, Course, status, filing_status)
+
+
 def test_every_table_row_declares_its_row_action():
     """Row actions are declared with the rows: a label, a screen to show them on, and a confirmation text for
     destructive or final steps (delete, approve, return, mark_lost, submit)."""
-    for flow in (FILING, TRAINEE, TRAINING_CLASS, CHANGE_REQUEST):
+    for flow in (FILING, TRAINEE, TRAINING_CLASS, CHANGE_REQUEST, COURSE):
         for t in flow.transitions:
             assert str(t.label) and t.screens, t.action
             assert t.confirm, t.action

@@ -1,5 +1,5 @@
 """``/api/v1/attachment`` (上传材料, R11; DESIGN §10): metadata through FAB's list/show, upload as
-multipart (``file``, ``kind``, ``filing_id``) through ``actions.filings.add_attachment``, delete through
+multipart (``file``, ``kind``, ``filing_id``) through ``actions.attachments.add_attachment``, delete through
 ``delete_attachment``, and the bytes at ``/<pk>/content`` (``views.downloads.attachment_response``).
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 
+from actions import attachments
 from actions import filings as fa
 from core.errors import DomainError, FieldInvalid, ValidationFailed
 from models.base import db
@@ -32,11 +33,11 @@ def _add_attachment(session, actor, filing_id_raw: Any, kind: Any, upload) -> At
     fa.load_filing(session, actor, filing_id, editable=True)
     if upload is None:
         raise FieldInvalid("file", _l("请选择要上传的文件（multipart 字段 file）"))
-    return fa.add_attachment(session, actor, filing_id, kind, upload.filename or "", upload.read())
+    return attachments.add_attachment(session, actor, filing_id, kind, upload.filename or "", upload.read())
 
 
 def _delete_attachment(session, actor, pk) -> None:
-    fa.delete_attachment(session, actor, pk)
+    attachments.delete_attachment(session, actor, pk)
 
 
 class AttachmentApi(ContractApi):

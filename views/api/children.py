@@ -31,7 +31,9 @@ from views.glue import api_call
 #: The writable fields of each child resource: the entity's field spec (actions/specs.py), as the forms post them.
 CHILD_FIELDS = {kind: spec.api_fields() for kind, spec in CHILD_SPECS.items()}
 # R7: accepted as keys so that the rule (not "unknown field") answers; never copied from the stored row.
-COURSE_AFTER_APPROVAL = ("date", "start_time", "end_time", "venue_id")
+COURSE_AFTER_APPROVAL = ("start_date", "end_date", "start_time", "end_time", "venue_id")
+#: … and the old single ``date`` key, refused by the same rule (R7) rather than as an unknown field.
+COURSE_AFTER_APPROVAL_KEYS = (*COURSE_AFTER_APPROVAL, "date")
 
 
 class CourseOfFilingFilter(BaseFilter):
@@ -65,7 +67,7 @@ def _create_child(session, actor, kind: str, data: dict):
         return changes.add_new_teacher(session, actor, request_id, values)
     filing_id = _filing_id_of(session, actor, kind, data)
     fa.load_filing(session, actor, filing_id, editable=True)  # scope and state before the body's details
-    allowed = CHILD_FIELDS[kind] + (COURSE_AFTER_APPROVAL if kind == "course" else ("filing_id",))
+    allowed = CHILD_FIELDS[kind] + (COURSE_AFTER_APPROVAL_KEYS if kind == "course" else ("filing_id",))
     check_fields(data, allowed)
     values = {key: value for key, value in data.items() if key != "filing_id"}
     return fa.save_child(session, actor, kind, filing_id, values)
@@ -75,7 +77,7 @@ def _update_child(session, actor, kind: str, pk: Any, data: dict):
     spec = fa.CHILD_KINDS[kind]
     row = load_scoped(session, spec.model, pk, actor)
     filing = fa.load_filing(session, actor, spec.filing_of(row).id, editable=True)
-    check_fields(data, CHILD_FIELDS[kind] + (COURSE_AFTER_APPROVAL if kind == "course" else ()))
+    check_fields(data, CHILD_FIELDS[kind] + (COURSE_AFTER_APPROVAL_KEYS if kind == "course" else ()))
     values = {key: getattr(row, key) for key in CHILD_FIELDS[kind]}
     values.update(data)
     return fa.save_child(session, actor, kind, filing.id, values, pk=row.id)
@@ -238,7 +240,7 @@ class CourseApi(ChildApi):
     openapi_spec_tag = "course 培训课程"
     datamodel = TimeAwareInterface(Course, db.session)
     kind = "course"
-    list_columns = show_columns = ["id", "training_class_id", "name", "mode", "hours", "teacher_id", "date",
+    list_columns = show_columns = ["id", "training_class_id", "name", "mode", "hours", "teacher_id", "start_date", "end_date",
                                    "start_time", "end_time", "venue_id", "status"]
     add_columns = [*CHILD_FIELDS["course"], *COURSE_AFTER_APPROVAL]
     edit_columns = list(CHILD_FIELDS["course"])
@@ -251,3 +253,7 @@ class CourseApi(ChildApi):
         "线下培训（mode=OFFLINE）须指定本备案的授课教师 teacher_id（R6）；培训日期、时间和场地"
         "（date、start_time、end_time、venue_id）在备案通过后于备案变更中配置，此处提交即 422（R7）。"
         "列表也可用 filing_id=… 按备案筛选。")
+
+
+# POST /api/v1/course/<pk>/configure (课程信息配置, R16) from the course table.
+add_transition_endpoints(CourseApi, "course")

@@ -10,6 +10,7 @@ from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 
+from actions import checklist as checklist_actions
 from actions import filings as fa
 from actions.specs import FILING_INFO, INSTITUTION
 from core.errors import FieldError, ValidationFailed
@@ -74,7 +75,7 @@ def _create_filing(session, actor, data: dict) -> Filing:
 
 def _with_checklist(session, actor, pk, error: ValidationFailed) -> ChecklistFailed:
     """提交审核 refused: the 422 body also carries the whole checklist (DESIGN §10)."""
-    return ChecklistFailed(error, fa.checklist(session, actor, pk).as_dict())
+    return ChecklistFailed(error, checklist_actions.checklist(session, actor, pk).as_dict())
 
 
 def _delete_filing(session, actor, pk) -> None:
@@ -134,7 +135,7 @@ class FilingApi(ContractApi):
                "\"tab\"}], \"missing_attachment_kinds\": [...]}。",
                ok={"description": "清单", "content": json_content(schema_ref("FilingChecklist"))})
     def checklist(self, pk: int):
-        return api_call(fa.checklist, current_actor(), pk, render=lambda result: result.as_dict())
+        return api_call(checklist_actions.checklist, current_actor(), pk, render=lambda result: result.as_dict())
 
 
 

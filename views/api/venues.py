@@ -19,7 +19,7 @@ from queries.search import contains
 from views.api.common import LABELS, ContractApi, check_fields
 from views.base import interface
 
-VENUE_COLUMNS = ["id", "enterprise_id", "name", "address", "longitude", "latitude", "capacity"]
+VENUE_COLUMNS = ["id", "enterprise_id", "name", "address", "longitude", "latitude", "capacity", "note"]
 #: What a POST / PUT body may carry: the spec's fields and ``enterprise_id`` (which must be the user's own).
 WRITE_FIELDS = (*va.VENUE_FIELDS, "enterprise_id")
 

@@ -22,7 +22,7 @@ from actions.specs import TEACHER
 from core.clock import today
 from core.errors import NotFound
 from models.base import db
-from models.enums import ChangeRequestKind, ChangeRequestStatus, ClassStatus, Programme, TeacherKind
+from models.enums import ChangeRequestKind, ChangeRequestStatus, ClassStatus, CourseStatus, Programme, TeacherKind
 from models.filing import ChangeRequest, Filing, Teacher, TrainingClass
 from models.scope import current_actor, load_scoped
 from queries import changes as change_queries
@@ -60,7 +60,8 @@ class ChangeView(BaseView):
     class_permission_name = "ChangeRequest"
     method_permission_name = {"list": "read", "dates": "write", "teachers": "read", "open_request": "write",
                               "add_teacher": "write", "remove_teacher": "write", "swap": "write", "reason": "write",
-                              "request_action": "write", "history": "read"}
+                              "request_action": "write", "history": "read", "courses": "read",
+                              "configure": "write"}
 
     @expose("/<programme>")
     @has_access
@@ -104,6 +105,53 @@ class ChangeView(BaseView):
         return self.render_template("changes/dates.html", cls=training_class, filing=training_class.filing,
                                     transition=t, status=status, values=values, errors=errors, general=general,
                                     programme_label=Programme.label(training_class.filing.programme)), status_code
+
+    # -- R16 课程信息配置 -----------------------------------------------------------------------------------------
+    @expose("/filing/<int:filing_id>/courses")
+    @has_access
+    def courses(self, filing_id: int):
+        filing = self._filing(filing_id)
+        rows = [(cls, course, changes.configure_deadline(course)) for cls in filing.classes for course in cls.courses]
+        return self.render_template("changes/courses.html", filing=filing, rows=rows, today=today(),
+                                    status_label=CourseStatus.label, ClassStatus=ClassStatus,
+                                    programme_label=Programme.label(filing.programme))
+
+    @expose("/course/<int:course_id>/configure", methods=["GET", "POST"])
+    @has_access
+    def configure(self, course_id: int):
+        from models.enterprise import Venue
+        from models.filing import Course
+
+        actor = current_actor()
+        try:
+            course = load_scoped(db.session, Course, course_id, actor)
+        except NotFound:
+            abort(404)
+        t = transition_or_404("course", "configure")
+        fields = tuple(item.name for item in t.inputs)
+        values = {name: ("" if getattr(course, name) is None else
+                         getattr(course, name).strftime("%H:%M") if name.endswith("_time") else str(getattr(course, name)))
+                  for name in fields}
+        errors: dict = {}
+        general: list = []
+        status_code = 200
+        if request.method == "POST":
+            values = posted(fields)
+            data = {**values, "venue_id": values.get("venue_id") or None}
+            error, _ = dispatch("course", "configure", course_id, data)
+            if error is None:
+                return redirect(url_for("ChangeView.courses", filing_id=course.training_class.filing_id))
+            errors, general = error_map(error, fields)
+            status_code = error.status_code
+            db.session.expire_all()
+            course = db.session.get(Course, course_id)
+        venues = db.session.query(Venue).filter(Venue.enterprise_id == course.training_class.filing.enterprise_id) \
+            .order_by(Venue.name).all() if actor.enterprise_id else []
+        return self.render_template(
+            "changes/configure.html", course=course, cls=course.training_class, filing=course.training_class.filing,
+            transition=t, values=values, errors=errors, general=general, deadline=changes.configure_deadline(course),
+            venue_options=[(v.id, f"{v.name}（{v.address}）") for v in venues],
+            programme_label=Programme.label(course.training_class.filing.programme)), status_code
 
     # -- R17 师资信息变更 -----------------------------------------------------------------------------------------
     def _filing(self, filing_id: int) -> Filing:

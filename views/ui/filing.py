@@ -24,6 +24,8 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from actions import attachments as attachment_actions
+from actions import checklist as checklist_actions
 from actions import filings as fa
 from actions.specs import ATTACHMENT, COURSE, FILING_INFO, INSTITUTION, TEACHER, TRAINEE, TRAINING_CLASS
 from actions.transitions import FILING_EDITABLE
@@ -254,7 +256,7 @@ class FilingView(BaseView):
                 select(Course).join(TrainingClass).where(TrainingClass.filing_id == filing.id)
                 .order_by(Course.id)).all()
         if tab in ("submit",):
-            context["checklist"] = fa.build_checklist(session, filing)
+            context["checklist"] = checklist_actions.build_checklist(session, filing)
         if tab == "trainees":
             context["lost_form"] = lost_form
             if lost_form is None and filing.status == FilingStatus.APPROVED and actor.is_enterprise \
@@ -353,7 +355,7 @@ class FilingView(BaseView):
         filing = self._load(filing_id)
         if tab == "attachments":
             row = self._attachment_of(filing, pk)
-            error, _ = attempt(fa.delete_attachment, actor, row.id)
+            error, _ = attempt(attachment_actions.delete_attachment, actor, row.id)
         else:
             row = self._row_or_404(filing, ROW_TABS[tab], pk)
             error, _ = attempt(fa.delete_child, actor, ROW_TABS[tab], row.id)
@@ -386,7 +388,7 @@ class FilingView(BaseView):
         upload = request.files.get("file")
         name = upload.filename if upload else ""
         content = upload.read() if upload else b""
-        error, result = attempt(fa.add_attachment, actor, filing_id, kind, name, content)
+        error, result = attempt(attachment_actions.add_attachment, actor, filing_id, kind, name, content)
         if error is None:
             flash(str(_l("材料“%(name)s”已上传", name=result.file_name)), "success")
             return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="attachments"))
