@@ -120,6 +120,46 @@ def change_history(session: Session, actor: Actor, filing_id: Any) -> list[Chang
 
 
 # ---------------------------------------------------------------------------------------------------------
+# R18 注销培训班
+# ---------------------------------------------------------------------------------------------------------
+
+
+def cancel_class_guard(session: Session, actor: Actor, training_class: TrainingClass, values: dict) -> None:
+    """R18: only a class of an APPROVED filing.
+
+    :raises TransitionNotAllowed: the filing is not APPROVED.
+    """
+    require_approved(training_class.filing)
+
+
+def cancel_class_effect(session: Session, actor: Actor, training_class: TrainingClass, values: dict) -> dict:
+    """R18: the reason is kept; the class's courses not yet started are CANCELLED; its trainees stop counting for R9
+    at once (R9 only counts NORMAL classes); the filing is closed (CANCELLED) with its last class."""
+    from actions.workflow import run
+
+    training_class.cancel_reason = values["reason"]
+    cancelled = []
+    for course in training_class.courses:
+        if course.status != CourseStatus.CANCELLED and (course.start_date is None or course.start_date > today()):
+            course.status = CourseStatus.CANCELLED
+            cancelled.append(course.name)
+    filing = training_class.filing
+    if all(c.status == ClassStatus.CANCELLED for c in filing.classes):
+        session.flush()
+        run(session, actor, "filing", "close", filing.id)
+    return {"row": filings.row_name(training_class), "cancelled_courses": cancelled}
+
+
+def close_filing_guard(session: Session, actor: Actor, filing: Filing, values: dict) -> None:
+    """The filing is closed only when every class of it is cancelled (run by 注销培训班, never by a user).
+
+    :raises TransitionNotAllowed: a class is still running.
+    """
+    if any(c.status != ClassStatus.CANCELLED for c in filing.classes):
+        raise TransitionNotAllowed(_l("备案还有未注销的培训班"))
+
+
+# ---------------------------------------------------------------------------------------------------------
 # R16 课程信息配置
 # ---------------------------------------------------------------------------------------------------------
 

@@ -59,6 +59,10 @@ FILING = register(Workflow("filing", Filing, (
                help=_l("审核意见必填（R14），企业可修改后重新提交。"),
                reason_input="opinion", screens=("review",), loader=review.lock_for_decision,
                success=_l("已退回，审核意见已告知企业")),
+    # R18: the filing is closed by itself when its last class is cancelled (the class row's effect runs this).
+    Transition("filing", "close", (FS.APPROVED,), FS.CANCELLED, ENTERPRISE, _l("注销备案"),
+               confirm=_l("注销最后一个培训班时，备案随之注销。"), guard=changes.close_filing_guard, internal=True,
+               screens=("none",)),
 ), status_codes=FS, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案申请"), REVIEWER: _l("只有地市审核员可以审核备案")}))
 
 TRAINEE = register(Workflow("trainee", Trainee, (
@@ -84,6 +88,13 @@ TRAINING_CLASS = register(Workflow("training_class", TrainingClass, (
                guard=changes.change_dates_guard, effect=changes.change_dates_effect, reason_input="reason",
                help=_l("立即生效并记为“已变更备案”的开班信息变更（R15）；最多3次，截止开班前第5个工作日。"),
                screens=("changes",), success=_l("开班信息已变更")),
+    Transition("training_class", "cancel", (ClassStatus.NORMAL,), ClassStatus.CANCELLED, ENTERPRISE,
+               _l("注销培训班"), confirm=_l("注销后，未开始的课程取消，学员不再计为在训（可参加其他备案）；注销最后一个培训班时备案随之注销。"
+                                        "注销不可撤销，确定注销该培训班吗？"),
+               icon="fa-ban", style="danger", inputs=(Input("reason", _l("注销原因"), required=True, max_len=500),),
+               guard=changes.cancel_class_guard, effect=changes.cancel_class_effect, stamps=("cancelled_at",),
+               reason_input="reason", screens=("tracking",),
+               help=_l("注销原因必填（R18）；仅限审核通过的备案。"), success=_l("培训班已注销")),
 ), status_codes=ClassStatus, forbidden={ENTERPRISE: _l("只有企业用户可以办理备案变更")},
    parent_lock=changes.lock_filing_of_class))
 

@@ -69,6 +69,7 @@ class Transition:
     loader: Optional[Callable[..., Any]] = None  # loader(session, actor, pk) → locked row; default: the scope
     refused: Any = None  # the 409 message when the row's state does not allow it (default: a generic one)
     help: Any = None  # one sentence on what it does (API description, button title)
+    internal: bool = False  # run by another row's effect only (no button, no API endpoint)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def allowed_for(entity: str, action: str, status: Optional[str], actor: Optional
 def actions_for(entity: str, status: Optional[str], actor: Actor, screen: Optional[str] = None) -> list[Transition]:
     """The row actions ``actor`` may run on a row in ``status`` (on ``screen``), in table order."""
     return [t for t in workflow(entity).transitions
-            if status in t.sources and may_act_as(actor, t.role) and (screen is None or screen in t.screens)]
+            if status in t.sources and may_act_as(actor, t.role) and not t.internal
+            and (screen is None or screen in t.screens)]
 
 
 def clean_inputs(t: Transition, data: Optional[dict]) -> dict[str, Any]:

@@ -372,3 +372,84 @@ def test_configure_api(app, api):
     result = response.get_json()["result"]
     assert (result["start_date"], result["start_time"], result["status"]) == ("2027-03-02", "09:00", "CONFIGURED")
     assert api("gz_reviewer").post(f"/api/v1/course/{course_id}/configure", json=CONFIG).status_code == 403
+
+
+# ---- 注销培训班 (R18) --------------------------------------------------------------------------------------------
+
+def cancel(cls_id: int, username: str = "ent_gz", reason: str = "企业经营调整，停止开班"):
+    return run(db.session, factories.actor(username), "training_class", "cancel", cls_id, {"reason": reason})
+
+
+def test_cancel_class_effects(ctx):
+    """R18: reason kept; courses not yet started cancelled, started ones kept; the filing CANCELLED with its last
+    class; the trainees released for R9 at once (another filing with the same person can be submitted)."""
+    from models.filing import Course, Filing
+
+    person = factories.id_number(birth="19960606", seq=66)
+    cls = approved(id_numbers=[person], trainees=1)
+    first = cls.courses[0]
+    first.start_date, first.end_date, first.status = date(2026, 11, 1), date(2026, 11, 2), "CONFIGURED"
+    later = Course(name="后续课程", mode="ONLINE", hours=8, status="UNCONFIGURED")
+    cls.courses.append(later)
+    db.session.commit()
+    other = factories.complete_filing(factories.demo_enterprise("ent_sz").id, trainees=1, id_numbers=[person])
+    db.session.commit()
+    with pytest.raises(ValidationFailed):  # R9 holds while the class runs
+        run(db.session, factories.actor("ent_sz"), "filing", "submit", other.id)
+    db.session.rollback()
+    with pytest.raises(ValidationFailed) as info:
+        cancel(cls.id, reason="  ")
+    assert info.value.errors[0].field == "reason"
+    db.session.rollback()
+    cancel(cls.id)
+    db.session.commit()
+    db.session.expire_all()
+    cls_row = db.session.get(TrainingClass, cls.id)
+    assert (cls_row.status, cls_row.cancel_reason) == ("CANCELLED", "企业经营调整，停止开班")
+    assert cls_row.cancelled_at is not None
+    assert {c.name: c.status for c in cls_row.courses} == {"数控车削实训": "CONFIGURED", "后续课程": "CANCELLED"}
+    assert db.session.get(Filing, cls_row.filing_id).status == FilingStatus.CANCELLED
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.filing_id == cls_row.filing_id)
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.entity, e.action) for e in events[-2:]] == [("filing", "close"), ("training_class", "cancel")]
+    run(db.session, factories.actor("ent_sz"), "filing", "submit", other.id)  # released for R9
+    db.session.commit()
+    with pytest.raises(TransitionNotAllowed):
+        cancel(cls.id)
+
+
+def test_cancel_one_of_two_classes_keeps_the_filing(ctx):
+    from models.filing import Filing
+
+    cls = approved()
+    second = TrainingClass(occupation_code=cls.occupation_code, skill_level=cls.skill_level,
+                           start_date=date(2027, 5, 1), end_date=date(2028, 4, 30), hours=400, planned_headcount=5)
+    cls.filing.classes.append(second)
+    db.session.commit()
+    cancel(second.id)
+    db.session.commit()
+    assert db.session.get(Filing, cls.filing_id).status == FilingStatus.APPROVED
+
+
+def test_cancel_class_roles_and_states(ctx):
+    cls = approved()
+    for username, error in (("gz_reviewer", 403), ("admin", 403)):
+        with pytest.raises(Exception) as info:
+            cancel(cls.id, username)
+        assert info.value.status_code == error
+        db.session.rollback()
+    with pytest.raises(NotFound):
+        cancel(cls.id, "ent_sz")
+    draft = factories.complete_filing(factories.demo_enterprise("ent_gz").id)
+    db.session.commit()
+    with pytest.raises(TransitionNotAllowed):
+        cancel(draft.classes[0].id)
+
+
+def test_cancel_class_api(app, api):
+    with app.app_context():
+        cls_id = approved().id
+    assert api("ent_gz").post(f"/api/v1/training_class/{cls_id}/cancel", json={}).status_code == 422
+    done = api("ent_gz").post(f"/api/v1/training_class/{cls_id}/cancel", json={"reason": "停止开班"})
+    assert done.status_code == 200 and done.get_json()["result"]["status"] == "CANCELLED"
+    assert api("ent_gz").post("/api/v1/filing/1/close").status_code == 404  # internal: no endpoint

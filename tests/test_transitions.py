@@ -22,7 +22,9 @@ FILING_EXPECTED = {
     ("SUBMITTED", "withdraw"): "DRAFT",
     ("SUBMITTED", "approve"): "APPROVED",
     ("SUBMITTED", "return"): "RETURNED",
-    # APPROVED → CANCELLED is not a user action on the filing: 注销培训班 acts on a class (R18, DESIGN §4).
+    # APPROVED → CANCELLED is not a user action on the filing: 注销培训班 acts on a class (R18, DESIGN §4) and
+    # closes the filing with its last class through this internal row.
+    ("APPROVED", "close"): "CANCELLED",
     ("DRAFT", "delete"): DELETED,
     ("RETURNED", "delete"): DELETED,
 }
@@ -44,7 +46,7 @@ CLAIM_EXPECTED = {
     ("RETURNED", "delete"): DELETED,
 }
 
-ACTIONS = ["submit", "withdraw", "approve", "return", "cancel_class", "delete", "cancel", "edit"]
+ACTIONS = ["submit", "withdraw", "approve", "return", "cancel_class", "close", "delete", "cancel", "edit"]
 
 CASES = [
     (FILING_TRANSITIONS, FILING_EXPECTED, FilingStatus.codes()),

@@ -92,8 +92,11 @@ def _check(t, username, row_id, model, status, filing_status):
     db.session.commit()
     db.session.expire_all()
     row = db.session.get(model, row_id)
-    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert _audits() == before_audits + 1
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == model.__tablename__,
+                                                        AuditEvent.entity_id == row_id)
+                               .order_by(AuditEvent.id.desc())).first()
+    # one event for the row (注销培训班 of a filing's last class also closes the filing: a second event, its own)
+    assert _audits() == before_audits + (2 if (t.entity, t.action) == ("training_class", "cancel") else 1)
     assert (event.action, event.entity, event.entity_id) == (t.action, model.__tablename__, row_id)
     assert (event.from_status, event.to_status) == (status, t.target)
     if t.target is None:
@@ -109,7 +112,7 @@ def _check(t, username, row_id, model, status, filing_status):
 
 
 @pytest.mark.parametrize("action,username,status", list(itertools.product(
-    [t.action for t in FILING.transitions], ROLES, FilingStatus.codes())))
+    [t.action for t in FILING.transitions if not t.internal], ROLES, FilingStatus.codes())))
 def test_filing_table_row_role_state(app, action, username, status):
     t = workflow("filing").transition(action)
     with app.app_context():
@@ -182,7 +185,7 @@ def test_every_table_row_declares_its_row_action():
     destructive or final steps (delete, approve, return, mark_lost, submit)."""
     for flow in (FILING, TRAINEE, TRAINING_CLASS, CHANGE_REQUEST, COURSE):
         for t in flow.transitions:
-            assert str(t.label) and t.screens, t.action
+            assert str(t.label) and (t.screens or t.internal), t.action
             assert t.confirm, t.action
             assert t.role in (RoleName.ENTERPRISE, RoleName.REVIEWER, RoleName.ADMIN)
 

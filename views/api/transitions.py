@@ -107,8 +107,8 @@ def add_transition_endpoints(api_class: type, entity: str, error_hooks: Optional
     """Add the endpoints of ``entity``'s table to ``api_class`` (call right after the class statement)."""
     permissions = dict(getattr(api_class, "method_permission_name", {}) or {})
     for t in workflow(entity).transitions:
-        if t.target is None:
-            continue  # deleting is the resource's DELETE
+        if t.target is None or t.internal:
+            continue  # deleting is the resource's DELETE; internal rows are run by other rows only
         setattr(api_class, method_name(t), _endpoint(t, (error_hooks or {}).get(t.action)))
         permissions[method_name(t)] = ROLE_PERMISSION[t.role]
     api_class.method_permission_name = permissions
