@@ -91,3 +91,36 @@ def test_date_change_and_teacher_change_through_review(app, page, browser, live_
     expect(page.locator("#history-table")).to_contain_text("审核通过")
     expect(page.locator("#history-table")).to_contain_text("课程“数控车削实训”授课教师")
     screenshot(page, "changes-4-history")
+
+
+def test_course_configuration_in_the_browser(app, page):
+    from models.enterprise import Venue
+
+    filing_id, cls_id = _approved(app)
+    with app.app_context():
+        venue = Venue(enterprise_id=factories.demo_enterprise("ent_gz").id, name="二号实训车间",
+                      address="广州市黄埔区示范路2号")
+        db.session.add(venue)
+        db.session.commit()
+    browser_login(page, "ent_gz")
+    page.goto("/changes/ENTERPRISE")
+    page.locator(f"#course-config-{filing_id}").click()
+    expect(page.locator("#unconfigured-note")).to_be_visible()
+    screenshot(page, "changes-5-courses-unconfigured")
+    page.locator("#course-config-table a.configure-link").first.click()
+    expect(page.locator("#configure-note")).to_contain_text("2027-02-28")
+    page.fill("#start_time", "09:00")
+    page.fill("#end_time", "08:00")
+    page.select_option("#venue_id", label="二号实训车间（广州市黄埔区示范路2号）")
+    type_date(page, "#start_date", "2027-03-02")
+    type_date(page, "#end_date", "2027-03-05")
+    page.locator("h3.filing-title").click()  # the date pickers closed, as a user leaves the field
+    expect(page.locator("#start_date")).to_have_value("2027-03-02")
+    page.locator("#save-configure").click()
+    expect(page.locator(".has-error")).to_contain_text("结束时间须晚于开始时间")
+    page.fill("#end_time", "12:00")
+    page.locator("#save-configure").click()
+    expect(page.locator(".alert-success")).to_contain_text("课程信息已配置")
+    expect(page.locator("#course-config-table")).to_contain_text("二号实训车间")
+    expect(page.locator("#unconfigured-note")).to_have_count(0)
+    screenshot(page, "changes-6-courses-configured")
