@@ -24,18 +24,9 @@ if str(ROOT) not in sys.path:
 
 
 def _app(url: str):
-    from flask_migrate import upgrade
+    from bench._common import seeded_app
 
-    from app import create_app
-
-    application = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "RATELIMIT_ENABLED": False,
-                              "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    with application.app_context():
-        upgrade()
-        from seed.commands import run_demo_seed
-
-        run_demo_seed()
-    return application
+    return seeded_app(url)
 
 
 def _draft(n: int) -> int:
