@@ -102,14 +102,17 @@ def seed_demo_accounts(password: str) -> dict[str, Enterprise]:
     return enterprises
 
 
-def run_demo_seed() -> None:
-    """Everything ``flask seed demo`` does, in one transaction."""
+def run_demo_seed(running_class: bool = False) -> None:
+    """Everything ``flask seed demo`` does, in one transaction (``running_class``: also ent_gz's class running
+    now, ``seed/demo_running_class.py`` — the command adds it; the per-test seed does not)."""
     ensure_roles()
     seed_reference_data()
     seed_demo_accounts(current_app.config["DEMO_PASSWORD"])
-    from seed import demo_filings
+    from seed import demo_filings, demo_running_class
 
     demo_filings.seed(db.session)
+    if running_class:
+        demo_running_class.seed(db.session)
     db.session.commit()
 
 
@@ -126,7 +129,7 @@ def demo_command() -> None:
     """Reference data, demo enterprises, accounts and filings. Refused when APP_ENV=production."""
     if current_app.config.get("APP_ENV") == "production":
         raise click.ClickException("APP_ENV=production: the demo seed is refused (it would add demo accounts).")
-    run_demo_seed()
+    run_demo_seed(running_class=True)
     click.echo("demo data ok")
 
 

@@ -36,6 +36,7 @@ from views.ui.registry import (
 from views.ui.changes import ChangeReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
+from views.ui.tracking import TrackingView
 from views.ui.venues import VenueView
 from views.ui.workdays import WorkdayImportView
 
@@ -105,6 +106,10 @@ def _programme(programme: str, category: Category, query_view: type, group: str)
                   view=query_view, home=(HomePlace(group, 2, _l("单位培训人员查询")),)),
         MenuEntry(f"{category.name}Changes", _l("备案变更申请"), "fa-exchange", category, (ENTERPRISE,),
                   href=f"/changes/{programme}", home=(HomePlace(group, 3, _l("%(p)s备案变更申请", p=category.label)),)),
+        # 培训情况跟踪: one screen (views/ui/tracking.py, added by the 审核管理 entry), the programme a URL part.
+        MenuEntry(f"{category.name}Tracking", _l("培训情况跟踪"), "fa-line-chart", category, (ENTERPRISE,),
+                  href=f"/tracking/{programme}",
+                  home=(HomePlace(group, 4, _l("%(p)s情况跟踪", p=category.label)),)),
         # 培训场地维护: one list for both programmes (venues belong to the enterprise). FAB adds a view once: the
         # 产教评 entry adds the screen, the 企业新型学徒制 entry links to the same list.
         MenuEntry(f"{category.name}Venues", _l("培训场地维护"), "fa-map-marker", category, (ENTERPRISE,),
@@ -147,6 +152,8 @@ MENU: tuple[MenuEntry, ...] = (
                     HomePlace("admin", 1, _l("备案查询"), roles=(ADMIN,)))),
     MenuEntry("ReviewChanges", _l("变更审核"), "fa-exchange", REVIEW, (REVIEWER, ADMIN), view=ChangeReviewView,
               home=(HomePlace("review", 3, _l("变更审核"), roles=(REVIEWER,)),)),
+    MenuEntry("ReviewTracking", _l("培训情况跟踪"), "fa-line-chart", REVIEW, (REVIEWER, ADMIN), view=TrackingView,
+              home=(HomePlace("review", 4, _l("培训情况跟踪"), roles=(REVIEWER,)),)),
 )
 
 

@@ -18,6 +18,7 @@ from actions import filings as fa
 from actions import changes
 from actions.changes import date_change_status
 from actions.specs import CHILD_SPECS
+from core.errors import NotFound
 from models.base import db
 from models.enums import ClassStatus, CourseMode, Education, Gender, TeacherKind, TraineeStatus
 from models.filing import Course, Teacher, Trainee, TrainingClass
@@ -178,8 +179,49 @@ def _with_deadline_endpoint(api_class):
     return api_class
 
 
-# POST /api/v1/training_class/<pk>/change_dates (R15) from the class table; GET …/change_deadline beside it.
-add_transition_endpoints(_with_deadline_endpoint(TrainingClassApi), "training_class")
+def _attendance(session, actor, pk) -> dict:
+    """R24 查看考勤 of a class: trainees, teachers and courses, worst first (queries/attendance.py)."""
+    from queries.attendance import TRACKED_FILINGS, class_summary
+
+    training_class = load_scoped(session, TrainingClass, pk, actor)
+    if training_class.filing.status not in TRACKED_FILINGS:
+        raise NotFound()
+    return class_summary(session, training_class)
+
+
+_RATE = {"type": "number", "nullable": True, "minimum": 0, "maximum": 1,
+         "description": "出勤率（0–1 的小数；无应出勤课时为 null）"}
+_PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "attended_hours": {"type": "integer"},
+                                            "due_hours": {"type": "integer"}, "rate": _RATE}}
+
+
+def _with_attendance_endpoint(api_class):
+    @expose("/<int:pk>/attendance", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("attendance")
+    @operation("get", "查看考勤（R24）",
+               "培训学员、培训教师按已结束课程统计已出勤课时/应出勤课时及出勤率（同一课程多次签到只计一次），"
+               "培训课程按实到/应到人数；均按出勤率从低到高排列。仅限审核通过或已注销备案的培训班。",
+               ok={"description": "考勤汇总", "content": json_content({"type": "object", "properties": {
+                   "trainees": {"type": "array", "items": {**_PERSON, "properties": {
+                       **_PERSON["properties"], "trainee_id": {"type": "integer"}}}},
+                   "teachers": {"type": "array", "items": {**_PERSON, "properties": {
+                       **_PERSON["properties"], "teacher_id": {"type": "integer"}}}},
+                   "courses": {"type": "array", "items": {"type": "object", "properties": {
+                       "course_id": {"type": "integer"}, "name": {"type": "string"},
+                       "present": {"type": "integer"}, "expected": {"type": "integer"}, "rate": _RATE}}}}})})
+    def attendance(self, pk: int):
+        return api_call(_attendance, current_actor(), pk, render=lambda result: result)
+
+    api_class.attendance = attendance
+    api_class.method_permission_name = {**api_class.method_permission_name, "attendance": READ}
+    return api_class
+
+
+# POST /api/v1/training_class/<pk>/change_dates (R15) from the class table; GET …/change_deadline and
+# GET …/attendance (R24) beside it.
+add_transition_endpoints(_with_attendance_endpoint(_with_deadline_endpoint(TrainingClassApi)), "training_class")
 
 
 class TeacherApi(ChildApi):
