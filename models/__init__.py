@@ -1,5 +1,6 @@
 """The data model (DESIGN §3). Importing this package registers every table on FAB's metadata,
 which is what Alembic compares against (migrations/env.py)."""
+from models.attendance import CheckInDevice
 from models.audit import AuditEvent
 from models.base import Model, utcnow
 from models.enterprise import EcosystemRecognition, Enterprise, Venue
@@ -25,6 +26,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "ChangeRequest",
+    "CheckInDevice",
     "City",
     "Course",
     "EcosystemRecognition",

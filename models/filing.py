@@ -18,9 +18,11 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
+from models.attendance import CheckInDevice, CheckInRole
 from models.base import Model, utcnow
 from models.enterprise import Enterprise, Venue
 from models.enums import ClassStatus, CourseMode, CourseStatus, FilingStatus, TraineeStatus
@@ -192,24 +194,38 @@ class Course(Model):
 
 
 class Attendance(Model):
-    """考勤 record of a teacher or trainee at a course."""
+    """考勤 record of a teacher or trainee at a course (R24): exactly one of ``trainee_id`` / ``teacher_id`` says who
+    and in which role. One record per (course, person, check-in time): the UNIQUE constraints make repeats — also
+    two identical posts at the same moment — insert nothing (actions/attendance.py, ON CONFLICT DO NOTHING).
+    Their indexes also serve the read side's (course, trainee) and (course, teacher) look-ups."""
 
     __tablename__ = "attendance"
     __table_args__ = (
-        Index("ix_attendance_course_trainee", "course_id", "trainee_id"),
+        UniqueConstraint("course_id", "trainee_id", "check_in", name="uq_attendance_course_trainee_check_in"),
+        UniqueConstraint("course_id", "teacher_id", "check_in", name="uq_attendance_course_teacher_check_in"),
+        CheckConstraint("(trainee_id IS NULL) <> (teacher_id IS NULL)", name="ck_attendance_one_person"),
+        CheckConstraint("check_out IS NULL OR check_out >= check_in", name="ck_attendance_check_out"),
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), nullable=False)
     trainee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("trainee.id", ondelete="CASCADE"), index=True)
-    teacher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
-    check_in: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    teacher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"), index=True)
+    check_in: Mapped[datetime] = mapped_column(DateTime, nullable=False)  # naive UTC
     check_out: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)  # CheckInSource (DEVICE / QR)
+    device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_in_device.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     course: Mapped[Course] = relationship()
     trainee: Mapped[Optional[Trainee]] = relationship()
     teacher: Mapped[Optional[Teacher]] = relationship()
+    device: Mapped[Optional[CheckInDevice]] = relationship()
+
+    @property
+    def role(self) -> str:
+        """TRAINEE or TEACHER, implied by which person column is set."""
+        return CheckInRole.TRAINEE if self.trainee_id is not None else CheckInRole.TEACHER
 
 
 class ChangeRequest(Model):

@@ -20,6 +20,7 @@ from sqlalchemy import false, select, true, update
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
+from models.attendance import CheckInDevice
 from models.audit import AuditEvent
 from models.enterprise import EcosystemRecognition, Enterprise, Venue
 from models.enums import ChangeRequestStatus, FilingStatus, RoleName
@@ -146,6 +147,14 @@ def scope_condition(model: type, actor: Actor):
             return Venue.enterprise_id == actor.enterprise_id
         if actor.is_reviewer:
             return Venue.enterprise_id.in_(select(Enterprise.id).where(Enterprise.city_code == actor.city_code))
+        return false()
+    if model is CheckInDevice:  # 考勤设备 (R24): the enterprise's own; its city's enterprises for a reviewer
+        if actor.is_admin:
+            return true()
+        if actor.is_enterprise:
+            return CheckInDevice.enterprise_id == actor.enterprise_id
+        if actor.is_reviewer:
+            return CheckInDevice.enterprise_id.in_(select(Enterprise.id).where(Enterprise.city_code == actor.city_code))
         return false()
     if model is Filing:
         return _filings_visible(actor)

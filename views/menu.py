@@ -33,6 +33,7 @@ from views.ui.registry import (
     TrainingInstitutionView,
     WorkdayOverrideView,
 )
+from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
@@ -84,6 +85,7 @@ RECOGNITION = Category("RecognitionMaintenance", _l("生态链企业认定"), "f
 ECOSYSTEM = Category("Ecosystem", _l("产教评技能生态链企业新型学徒制培训"), "fa-link")
 ENTERPRISE_PROGRAMME = Category("Enterprise", _l("企业新型学徒制培训"), "fa-graduation-cap")
 REVIEW = Category("Review", _l("审核管理"), "fa-gavel")
+CHECK_IN = Category("CheckIn", _l("考勤管理"), "fa-clock-o")
 
 #: The groups of the home page's 事项办理 tree, in page order.
 HOME_GROUPS: dict[str, Any] = {
@@ -147,6 +149,8 @@ MENU: tuple[MenuEntry, ...] = (
                     HomePlace("admin", 2, _l("生态链企业认定维护"), roles=(ADMIN,)))),
     *_programme(Programme.ECOSYSTEM, ECOSYSTEM, EcosystemTraineeQueryView, "ecosystem"),
     *_programme(Programme.ENTERPRISE, ENTERPRISE_PROGRAMME, EnterpriseTraineeQueryView, "enterprise"),
+    # 考勤设备 (R24): device keys, and the courses' 扫码签到 pages (the public /checkin page is on the same view)
+    MenuEntry("CheckInDevices", _l("考勤设备"), "fa-tablet", CHECK_IN, (ENTERPRISE,), view=AttendanceView),
     MenuEntry("ReviewFilings", _l("备案审核"), "fa-check-square-o", REVIEW, (REVIEWER, ADMIN), view=ReviewFilingView,
               home=(HomePlace("review", 1, _l("备案审核"), roles=(REVIEWER,)),
                     HomePlace("admin", 1, _l("备案查询"), roles=(ADMIN,)))),

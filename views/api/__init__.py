@@ -9,6 +9,7 @@
 - ``audit``: ``audit_event`` (read-only);
 - ``changes``: ``change_request`` (备案变更: 师资信息变更, the filed 开班信息变更);
 - ``venues``: ``venue`` (培训场地);
+- ``attendance``: ``attendance`` (考勤: device / enterprise uploads, scoped reads);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 from views.api import registry
+from views.api.attendance import AttendanceApi
 from views.api.attachments import AttachmentApi
 from views.api.audit import AuditEventApi
 from views.api.changes import ChangeRequestApi
@@ -26,7 +28,8 @@ from views.api.imports import FilingImportApi, TraineeExportApi
 from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
-        FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi)
+        FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
+        AttendanceApi)
 
 
 def register(appbuilder) -> None:
