@@ -15,15 +15,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Model, utcnow
 from models.enterprise import Enterprise
-from models.enums import CodeSet
+from models.enums import AttendanceSource, CodeSet
 
 
-class CheckInSource(CodeSet):
-    """Where an attendance record came from (R24): a check-in device (API) or the course's QR page (扫码签到)."""
-
-    DEVICE = "DEVICE"
-    QR = "QR"
-    LABELS = {DEVICE: _l("考勤设备"), QR: _l("扫码签到")}
+#: The sources R24 accepts (the one code set of models/enums.py).
+CheckInSource = AttendanceSource
 
 
 class CheckInRole(CodeSet):

@@ -183,10 +183,13 @@ class AttachmentKind(CodeSet):
 
 
 class AttendanceSource(CodeSet):
+    """Where an attendance record came from (R24): a check-in device (API) or the course's QR page (扫码签到)."""
+
     DEVICE = "DEVICE"
+    QR = "QR"
     IMPORT = "IMPORT"
     MANUAL = "MANUAL"
-    LABELS = {DEVICE: _l("考勤设备"), IMPORT: _l("导入"), MANUAL: _l("手工录入")}
+    LABELS = {DEVICE: _l("考勤设备"), QR: _l("扫码签到"), IMPORT: _l("导入"), MANUAL: _l("手工录入")}
 
 
 class RoleName:
