@@ -47,18 +47,19 @@ def next_filing_number(session: Session, city_code: str, year: int) -> str:
 
 
 def lock_for_decision(session: Session, actor: Actor, filing_id: Any) -> Filing:
-    """Lock the filing of the reviewer's city, whatever its state, so that a filing withdrawn meanwhile
-    answers 409 (状态已变化) rather than 404; another city's filing stays NotFound (R14).
+    """Lock the filing of the reviewer's city that it may see: a draft (also one withdrawn meanwhile) is the
+    enterprise's alone and answers like another city's filing (R14).
 
-    :raises NotFound: missing, not a number, or another city's filing.
+    :raises NotFound: missing, not a number, a draft, or another city's filing.
     """
     try:
         pk = int(filing_id)
     except (TypeError, ValueError):
         raise NotFound() from None
     take_write_lock(session, Filing, pk)
-    stmt = (select(Filing).where(Filing.id == pk, Filing.city_code == actor.city_code)
-            .with_for_update(of=Filing))
+    stmt = (select(Filing).where(Filing.id == pk, Filing.city_code == actor.city_code,
+                                 Filing.status != FilingStatus.DRAFT)
+            .with_for_update(of=Filing).execution_options(populate_existing=True))
     filing = session.scalars(stmt).unique().first()
     if filing is None:
         raise NotFound()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.enterprise import Enterprise
@@ -26,6 +26,8 @@ class AppUser(User):
     city_code: Mapped[Optional[str]] = mapped_column(String(6), ForeignKey("city.code"), index=True)
     last_failed_login: Mapped[Optional[datetime]] = mapped_column(DateTime)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    #: hashes of the account's last passwords (newest first): a new password may not reuse them
+    previous_passwords: Mapped[Optional[list]] = mapped_column(JSON)
 
     enterprise: Mapped[Optional[Enterprise]] = relationship(foreign_keys=[enterprise_id])
     city: Mapped[Optional[City]] = relationship(foreign_keys=[city_code])

@@ -64,7 +64,7 @@ import pytest  # noqa: E402
     ("abcdefgh", "字母和数字"),
     ("12345678", "字母和数字"),
     ("Ent_gz2026", "不能包含用户名"),
-    ("Demo@2026", "不能与当前密码相同"),
+    ("Demo@2026", "不能与最近使用过的"),  # the current password
 ])
 def test_password_policy_on_the_own_password_form(app, client, password, message):
     login(client, "ent_gz")
@@ -95,3 +95,17 @@ def test_password_policy_applies_to_admin_resets(app, client):
                       data={"password": "ent_sz12345", "conf_password": "ent_sz12345",
                             "csrf_token": csrf_token_from(form)})
     assert bad.status_code == 200 and "不能包含用户名" in bad.get_data(as_text=True)
+
+
+def test_recent_passwords_cannot_be_reused(app, client):
+    """Not reused: the current password and the previous ones (5 in all) are refused."""
+    login(client, "ent_gz")
+    for new in ("First2026pass", "Second2026pass"):
+        form = client.get("/resetmypassword/form").get_data(as_text=True)
+        assert client.post("/resetmypassword/form", data={"password": new, "conf_password": new,
+                                                          "csrf_token": csrf_token_from(form)}).status_code == 302
+    for old in ("First2026pass", "Demo@2026"):
+        form = client.get("/resetmypassword/form").get_data(as_text=True)
+        again = client.post("/resetmypassword/form", data={"password": old, "conf_password": old,
+                                                           "csrf_token": csrf_token_from(form)})
+        assert again.status_code == 200 and "最近使用过的 5 个密码" in again.get_data(as_text=True)

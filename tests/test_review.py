@@ -79,12 +79,12 @@ def visible(role: str, owner: str, state: str) -> bool:
 def expected(action: str, role: str, owner: str, state: str):
     """The error the action must raise (None: it succeeds). Role first, then scope, then state.
 
-    A decision (approve / return) locks the filing of the reviewer's city whatever its state, so a filing
-    withdrawn to DRAFT meanwhile answers 409 (状态已变化), not 404; another city's filing is 404 (R14).
+    A decision (approve / return) locks the filing of the reviewer's city; a draft (also one withdrawn meanwhile)
+    is not the reviewer's to see and answers 404 like another city's filing (R14; security finding: it was 409).
     """
     if role not in PERMITTED[action]:
         return Forbidden
-    in_scope = CITY[role] == CITY[owner] if action in ("approve", "return") else visible(role, owner, state)
+    in_scope = visible(role, owner, state)
     if not in_scope:
         return NotFound
     if state not in ALLOWED_FROM[action]:
@@ -221,8 +221,6 @@ def test_ui_decision_matrix(app, client, action, role, owner, state):
             assert "请补充合作协议" not in body and "测试" not in body
         if error is TransitionNotAllowed:
             assert "刷新" in body and 'id="decision-form"' not in body
-            if state == "DRAFT":  # withdrawn meanwhile: the reviewer is told, but sees nothing of the draft
-                assert "状态已变化" in body and "王经办" not in body
         assert snapshot(filing_id) == before
         assert audit_count() == audits
 

@@ -49,9 +49,7 @@ def _expected(t, username: str, status: str, filing_status: str):
     role, own = ROLES[username]
     if role != t.role:
         return Forbidden
-    if t.loader is review.lock_for_decision:
-        in_scope = own  # a decision locks the city's filing whatever its state (withdrawn meanwhile → 409)
-    elif t.entity == "change_request" and role == RoleName.REVIEWER:
+    if t.entity == "change_request" and role == RoleName.REVIEWER:
         in_scope = own and status != ChangeRequestStatus.DRAFT  # a request being written is the enterprise's
     elif role == RoleName.REVIEWER:
         in_scope = own and filing_status != FilingStatus.DRAFT

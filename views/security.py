@@ -200,6 +200,10 @@ def _password_owner() -> tuple[str | None, AppUser | None]:
     return (user.username, user) if user is not None else (None, None)
 
 
+#: how many passwords (the current one included) a new password may not repeat
+PASSWORD_HISTORY = 5
+
+
 def password_policy(password: str) -> None:
     """FAB_PASSWORD_COMPLEXITY_VALIDATOR for every password form: length, letters and digits, not the username,
     not the password the account has now (issue: password policy).
@@ -208,9 +212,11 @@ def password_policy(password: str) -> None:
     """
     username, user = _password_owner()
     problem = password_problem(password, username)
-    if problem is None and user is not None and getattr(user, "password", None) \
-            and check_password_hash(user.password, password or ""):
-        problem = _l("新密码不能与当前密码相同")
+    if problem is None and user is not None:
+        hashes = [h for h in [getattr(user, "password", None), *(getattr(user, "previous_passwords", None) or [])]
+                  if h]
+        if any(check_password_hash(h, password or "") for h in hashes[:PASSWORD_HISTORY]):
+            problem = _l("新密码不能与最近使用过的 %(n)d 个密码相同", n=PASSWORD_HISTORY)
     if problem is not None:
         raise PasswordComplexityValidationError(str(problem))
 
@@ -275,7 +281,11 @@ class AppSecurityManager(SecurityManager):
         return super().auth_user_db(username, password)
 
     def reset_password(self, userid, password):
-        """FAB's password change (own 修改密码, or the admin's 重置密码), audited without the password."""
+        """FAB's password change (own 修改密码, or the admin's 重置密码), audited without the password; the old
+        hash joins the account's password history (a new password may not reuse the last ones)."""
+        user = self.get_user_by_id(userid)
+        if user is not None and user.password:
+            user.previous_passwords = [user.password, *(user.previous_passwords or [])][:PASSWORD_HISTORY - 1]
         super().reset_password(userid, password)
         user = self.get_user_by_id(userid)
         if user is not None:
