@@ -247,6 +247,8 @@ def run_many(session: Session, actor: Actor, entity: str, action: str, pks: list
         # makes the caller roll the whole request back, so a half-run row never stays.
         try:
             results.append(run(session, actor, entity, action, pk, data))
+        except (NotFound, Forbidden):
+            raise  # a row out of scope, or a role that may never: 404 / 403 for the whole request
         except DomainError as exc:
             errors.append(FieldError("pk", _l("第 %(pk)s 条：%(message)s", pk=pk, message=exc.message), pk))
     if errors:

@@ -162,6 +162,10 @@ def _json_body():
         return error_response(BadRequest(_l("请求体 JSON 嵌套层数过多（最多 %(n)d 层）", n=MAX_JSON_DEPTH)))
     if errors:
         return error_response(ValidationFailed(errors))
+    if request.path.rstrip("/") == "/api/v1/security/login" and request.method == "POST" and (
+            not isinstance(data, dict) or not isinstance(data.get("provider"), str)):
+        # FAB's login reads body["provider"] unchecked (a 500 without it): DESIGN §10 names it, "db".
+        return error_response(BadRequest(_l("登录请求体须为 JSON 对象，包含 username、password 和 provider（\"db\"）")))
     return None
 
 

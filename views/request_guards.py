@@ -72,11 +72,12 @@ def _has_nul() -> bool:
         return True
     query = request.query_string
     if (b"%00" in query or b"\x00" in query) and any(
-            "\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+            "\x00" in (k or "") or "\x00" in (v or "") for k, v in request.args.items(multi=True)):
         return True
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
             "multipart/form-data", "application/x-www-form-urlencoded"):
-        return any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
+        # a part name werkzeug cannot read (e.g. a bare line feed) comes as None
+        return any("\x00" in (k or "") or "\x00" in (v or "") for k, v in request.form.items(multi=True))
     return False
 
 

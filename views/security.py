@@ -24,6 +24,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
+from wtforms.validators import DataRequired
 from werkzeug.security import check_password_hash
 
 from actions import accounts, audit
@@ -87,6 +88,8 @@ class AppUserDBModelView(UserDBModelView):
     ]
     add_columns = UserDBModelView.add_columns[:-2] + ["enterprise", "city", "password", "conf_password"]
     add_columns = [c for c in add_columns if c != "groups"]
+    # FAB's validator reads form["groups"], which this form does not have (a KeyError 500 with no role chosen)
+    validators_columns = {"roles": [DataRequired(message=_l("请至少选择一个角色"))]}
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "enterprise", "city"]
     formatters_columns = plain_formatters(
         list_columns, ["enterprise", "city", "active", "last_login", "login_count", "fail_login_count", "email"],
@@ -284,6 +287,8 @@ class AppSecurityManager(SecurityManager):
         """FAB's password change (own 修改密码, or the admin's 重置密码), audited without the password; the old
         hash joins the account's password history (a new password may not reuse the last ones)."""
         user = self.get_user_by_id(userid)
+        if user is None:
+            abort(404)  # the admin's 重置密码 form posted for an account that does not exist
         if user is not None and user.password:
             user.previous_passwords = [user.password, *(user.previous_passwords or [])][:PASSWORD_HISTORY - 1]
         super().reset_password(userid, password)

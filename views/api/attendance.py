@@ -76,8 +76,16 @@ class AttendanceApi(ContractApi):
           responses:
             200:
               description: '{"accepted": n, "duplicates": n, "refused": [{"index", "message"}]}'
+            400:
+              description: 请求体不是 JSON 对象
             401:
               description: 设备密钥无效或已吊销 / 未登录
+            403:
+              description: 不是企业用户（审核员、管理员不能上传考勤）
+            413:
+              description: 一次超过 5000 条记录
+            422:
+              description: records 缺失或不是数组，或字段值无法存储
         """
         if DEVICE_HEADER in request.headers:
             return self._post_by_device(request.headers.get(DEVICE_HEADER, ""))

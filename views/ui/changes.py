@@ -299,6 +299,8 @@ class ChangeReviewView(BaseView):
     @has_access
     def detail(self, request_id: int, opinion: str = "", opinion_error: Any = None, status: int = 200):
         actor = current_actor()
+        if not (actor.is_reviewer or actor.is_admin):
+            abort(403)  # 变更审核 is the city's screen; the enterprise reads its requests under 备案变更申请
         try:
             change = load_scoped(db.session, ChangeRequest, request_id, actor)
         except NotFound:
