@@ -35,6 +35,11 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+if os.environ.get("APP_ENV") == "production" and os.environ.get("APP_TODAY"):
+    # DESIGN §7: a forced "today" is for demos and acceptance runs only (core.clock.today).
+    raise RuntimeError("APP_TODAY must not be set in production (APP_ENV=production)")
+
+
 class Config:
     """Settings for every environment; tests override a few keys through create_app(overrides)."""
 

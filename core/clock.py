@@ -5,6 +5,7 @@ rule asks ``today()`` here so tests can freeze time. Ground floor: imports nothi
 """
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -13,7 +14,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def today() -> date:
-    """The current calendar date in Asia/Shanghai."""
+    """The current calendar date in Asia/Shanghai — or, outside production, the date ``APP_TODAY=YYYY-MM-DD`` names
+    (demos and acceptance runs of deadline rules, DESIGN §7; production refuses the setting at start-up)."""
+    forced = os.environ.get("APP_TODAY")
+    if forced and os.environ.get("APP_ENV", "development") != "production":
+        return date.fromisoformat(forced)
     return datetime.now(SHANGHAI).date()
 
 

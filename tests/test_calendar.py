@@ -77,3 +77,22 @@ def test_import_of_a_year_replaces_it_all_or_nothing(ctx):
     assert again["replaced"] == 3 and db.session.get(WorkdayOverride, date(2027, 2, 6)) is None
     with pytest.raises(Forbidden):
         import_holidays(db.session, factories.actor("gz_reviewer"), rows)
+
+
+def test_app_today_outside_production_only(monkeypatch):
+    """DESIGN §7: APP_TODAY makes the clock's today that date, for demos and acceptance runs — never in production
+    (the setting is refused at start-up there)."""
+    import subprocess
+    import sys
+
+    from core.clock import today
+
+    monkeypatch.setenv("APP_TODAY", "2027-02-22")
+    monkeypatch.setenv("APP_ENV", "development")
+    assert today() == date(2027, 2, 22)
+    monkeypatch.setenv("APP_ENV", "production")
+    assert today() != date(2027, 2, 22)
+    result = subprocess.run([sys.executable, "-c", "import config"], capture_output=True, text=True,
+                            env={"APP_ENV": "production", "APP_TODAY": "2027-02-22", "PATH": "/usr/bin"},
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    assert result.returncode != 0 and "APP_TODAY must not be set in production" in result.stderr
