@@ -28,6 +28,9 @@ class AppUser(User):
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
     #: hashes of the account's last passwords (newest first): a new password may not reuse them
     previous_passwords: Mapped[Optional[list]] = mapped_column(JSON)
+    #: sessions logged in and JWTs issued before this moment (naive UTC) are revoked: set at logout and at a
+    #: password change (views/security.py)
+    tokens_valid_after: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     enterprise: Mapped[Optional[Enterprise]] = relationship(foreign_keys=[enterprise_id])
     city: Mapped[Optional[City]] = relationship(foreign_keys=[city_code])

@@ -109,3 +109,38 @@ def test_recent_passwords_cannot_be_reused(app, client):
         again = client.post("/resetmypassword/form", data={"password": old, "conf_password": old,
                                                            "csrf_token": csrf_token_from(form)})
         assert again.status_code == 200 and "最近使用过的 5 个密码" in again.get_data(as_text=True)
+
+
+def test_logout_and_password_change_revoke_sessions_and_tokens(app, client):
+    """A copied session cookie stops working after the user logs out; JWTs issued before a password change are
+    refused (401) — a stolen cookie or token does not outlive the logout or the old password."""
+    import time as _time
+
+    from tests.conftest import DEMO_PASSWORD, api_token
+
+    login(client, "ent_gz")
+    thief = app.test_client()
+    for cookie in client._cookies.values():
+        thief.set_cookie(cookie.key, cookie.value, domain=cookie.domain or "localhost")
+    assert thief.get("/filing/results/ENTERPRISE").status_code == 200  # the copy works while logged in
+    _time.sleep(1.1)
+    page = client.get("/logout/").get_data(as_text=True)
+    assert client.post("/logout/", data={"csrf_token": csrf_token_from(page)}).status_code == 302
+    assert thief.get("/filing/results/ENTERPRISE").status_code == 302  # revoked: back to the login page
+
+    token = api_token(app.test_client(), "ent_sz", DEMO_PASSWORD)
+    headers = {"Authorization": f"Bearer {token}"}
+    api_client = app.test_client()
+    assert api_client.get("/api/v1/filing/", headers=headers).status_code == 200
+    _time.sleep(1.1)
+    admin = app.test_client()
+    login(admin, "admin")
+    with app.app_context():
+        target_id = _user("ent_sz").id
+    form = admin.get(f"/resetpassword/form?pk={target_id}").get_data(as_text=True)
+    assert admin.post(f"/resetpassword/form?pk={target_id}", data={
+        "password": "Fresh2026pass", "conf_password": "Fresh2026pass", "csrf_token": csrf_token_from(form)}
+    ).status_code == 302
+    assert api_client.get("/api/v1/filing/", headers=headers).status_code == 401
+    fresh = api_token(app.test_client(), "ent_sz", "Fresh2026pass")
+    assert api_client.get("/api/v1/filing/", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200

@@ -490,3 +490,9 @@ def test_exports_write_only_under_the_app_export_directory(app, api, monkeypatch
     assert used and {d for d, _p in used} == {directory}, used
     assert list(system_tmp.iterdir()) == []
     assert not [path for _d, path in used if os.path.exists(path)]  # the workbook is gone once downloaded
+
+
+def test_info_never_shows_the_catalog_header(app, api):
+    """``_info`` of a field without a description: "" — not the translation catalog's header (FAB translates "")."""
+    body = api("ent_gz").get("/api/v1/trainee/_info").get_data(as_text=True)
+    assert "Project-Id-Version" not in body and "POT-Creation-Date" not in body

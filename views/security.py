@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timezone
 
-from flask import abort, current_app, g, has_request_context, redirect, request
+from flask import abort, current_app, g, has_request_context, redirect, request, session
 from flask_appbuilder.actions import action
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.api import SecurityApi
@@ -24,6 +25,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
+from flask_login import user_logged_in, user_logged_out
 from wtforms.validators import DataRequired
 from werkzeug.security import check_password_hash
 
@@ -224,6 +226,40 @@ def password_policy(password: str) -> None:
         raise PasswordComplexityValidationError(str(problem))
 
 
+# ---- revocation: a logout or a password change ends the account's other sessions and its JWTs ----------------
+
+LOGIN_AT = "login_at"  # session key: when this browser session logged in (epoch seconds, UTC)
+
+
+def revoke_sessions_and_tokens(user: AppUser) -> None:
+    """Every session logged in and every JWT issued before now stops working (the current browser session, when it
+    is the user's own, is renewed so a self-service password change does not log it out)."""
+    user.tokens_valid_after = utcnow()
+    if has_request_context() and getattr(getattr(g, "user", None), "id", None) == user.id:
+        session[LOGIN_AT] = time.time() + 1
+
+
+def _session_still_valid(user: AppUser) -> bool:
+    if user.tokens_valid_after is None:
+        return True
+    valid_after = user.tokens_valid_after.replace(tzinfo=timezone.utc).timestamp()
+    return session.get(LOGIN_AT, 0) >= valid_after
+
+
+def _remember_login(_sender, user=None, **_kwargs) -> None:
+    session[LOGIN_AT] = time.time() + 1  # a session that logs in in the same second as a revocation stays valid
+
+
+def _revoke_at_logout(_sender, user=None, **_kwargs) -> None:
+    if user is None or getattr(user, "id", None) is None:
+        return
+    sm = current_app.appbuilder.sm
+    row = sm.get_user_by_id(user.id)
+    if row is not None:
+        row.tokens_valid_after = utcnow()
+        sm.session.commit()
+
+
 class AppSecurityManager(SecurityManager):
     """Security manager using AppUser; password hashing and JWT are FAB's. Adds the login limit shared by form
     and API, and the account lockout of actions/accounts.py."""
@@ -239,6 +275,8 @@ class AppSecurityManager(SecurityManager):
         config = current_app.config
         config.setdefault("FAB_PASSWORD_COMPLEXITY_ENABLED", True)
         config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
+        user_logged_in.connect(_remember_login, weak=False)
+        user_logged_out.connect(_revoke_at_logout, weak=False)
         from views.datamodel import EagerInterface
 
         # The account list shows roles, enterprise and city: load them with the page, not per row.
@@ -283,6 +321,25 @@ class AppSecurityManager(SecurityManager):
             return None
         return super().auth_user_db(username, password)
 
+    # -- revoked sessions and tokens -------------------------------------------------------------------------
+    def load_user(self, user_id):
+        """A browser session's user, unless the session logged in before a logout or password change revoked it."""
+        user = super().load_user(user_id)
+        if user is not None and has_request_context() and not _session_still_valid(user):
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """A JWT's user, unless the token was issued before the account's last logout or password change."""
+        user = SecurityManager.load_user(self, jwt_data["sub"])
+        if user is None or not user.is_active:
+            return None
+        if user.tokens_valid_after is not None and \
+                jwt_data.get("iat", 0) < int(user.tokens_valid_after.replace(tzinfo=timezone.utc).timestamp()):
+            return None
+        g.user = user
+        return user
+
     def reset_password(self, userid, password):
         """FAB's password change (own 修改密码, or the admin's 重置密码), audited without the password; the old
         hash joins the account's password history (a new password may not reuse the last ones)."""
@@ -294,6 +351,7 @@ class AppSecurityManager(SecurityManager):
         super().reset_password(userid, password)
         user = self.get_user_by_id(userid)
         if user is not None:
+            revoke_sessions_and_tokens(user)  # a stolen cookie or token stops working with the old password
             actor = current_actor()
             audit.record(self.session, actor, "reset_password" if actor.user_id != user.id else "change_password",
                          user)
