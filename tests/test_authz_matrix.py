@@ -39,7 +39,7 @@ import io
 import itertools
 import traceback
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import urlencode, urlsplit
 
@@ -79,6 +79,8 @@ MISSING_ID = 2_000_000_000  # within INTEGER, never reached by a sequence in thi
 
 LOOKUP_SCOPES = {"city", "occupation", "skill_level", "institution", "subsidy_standard", "workday"}
 ADMIN_ONLY_SCOPES = {"account", "role", "group"}
+#: Filing states whose classes 培训情况跟踪 and 查看考勤 show (queries/attendance.py TRACKED_FILINGS); any other: 404.
+TRACKED = ("APPROVED", "CANCELLED")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ def visible(user: str, s: Subject) -> bool:
     """DESIGN §2, as the policy reads: enterprises see their own rows; reviewers their city's rows (filings and
     their rows once not a draft); the admin everything; lookup tables are read by every role."""
     if s.missing or s.mixed:
+        return False
+    if s.scope == "tracked" and s.status not in TRACKED:  # 培训情况跟踪 shows APPROVED / CANCELLED filings only
         return False
     kind = KIND_OF[user]
     if s.scope in LOOKUP_SCOPES or kind == ADMIN:
@@ -220,6 +224,12 @@ def _trainee_json(s: Optional[Subject]) -> dict:
 def _course_json(s: Optional[Subject]) -> dict:
     return {"json": {"training_class_id": s["training_class"], "name": "新课程", "mode": "OFFLINE", "hours": 8,
                      "teacher_id": s["teacher"]}}
+
+
+def _attendance_json(s: Optional[Subject]) -> dict:
+    """One check-in of a trainee of ent_gz's configured course, inside its window (R24)."""
+    return {"json": {"records": [{"course_id": IDS["gz_course"], "id_number": IDS["gz_course_trainee"],
+                                  "role": "TRAINEE", "check_in": "2027-03-10T09:05:00+08:00"}]}}
 
 
 def _today() -> str:
@@ -535,6 +545,37 @@ ROUTES: dict[str, Route] = {
            post=lambda s: {"json": {"enterprise_id": s["pk"], "chain_name": "接口生态链", "role": "MEMBER",
                                     "city_code": s.city or "4401", "valid_from": "2025-01-01"}},
            post_scope="enterprise", post_make="world:gz2 enterprise", put=as_json(chain_name="改名生态链")),
+    # ---- 考勤 (R24): 考勤设备, 扫码签到, the attendance API --------------------------------------------------------
+    # Devices and QR pages are the enterprise's own (Attendance can_write: reviewers and the admin 403); the
+    # attendance records are read by every role through the scope.
+    "AttendanceView.devices": Route(ALL, note="考勤设备: the enterprise's own; a reviewer its city's, read-only"),
+    "AttendanceView.add_device": Route(ENT, body=lambda s: {"data": {"name": f"门禁{_seq()}"}}, write=Write("ent_gz"),
+                                       note="201 with the key shown once"),
+    "AttendanceView.revoke": Route(ENT, "device", {"pk": "pk"}, body=NO_BODY, write=Write("ent_gz", "device")),
+    "AttendanceView.qr": Route(ENT, "course", {"course_id": "course"},
+                               note="扫码签到 page: a course not CONFIGURED / class not NORMAL answers 422"),
+    "AttendanceView.qr_token": Route(ENT, "course", {"course_id": "course"},
+                                     note="JSON for the QR page; outside the window {open: false}"),
+    "AttendanceView.checkin": Route(ALL, args={"token": "forged-token"}, public=True,
+                                    body=lambda s: {"data": {"name": "学员1", "id_number": _id_number()}},
+                                    write=Write(ANON),
+                                    note="the trainee's public page: a forged token is the 410 page 二维码无效 "
+                                         "(no login, never 5xx)"),
+    **rest("AttendanceApi", "attendance", write=ENT, writer="ent_gz", post=_attendance_json,
+           methods=("get_list", "info", "get", "post")),
+    # ---- 培训情况跟踪 / 查看考勤 (R18, R24): classes of APPROVED / CANCELLED filings only -------------------------
+    "TrackingView.city": Route(STAFF, note="审核管理 → 培训情况跟踪: the reviewer's city (admin: all), read-only"),
+    "TrackingView.programme_list": Route(ALL, args={"programme": "ENTERPRISE"},
+                                         note="the enterprise menus; reviewers and the admin read-only"),
+    "TrackingView.attendance": Route(ALL, "tracked", {"class_id": "training_class"}),
+    "TrackingView.records": Route(ALL, "tracked", {"class_id": "training_class", "person_id": "trainee"},
+                                  args={"tab": "trainees"}, pairs=True),
+    "TrackingView.export": Route(ALL, "tracked", {"class_id": "training_class"}, args={"tab": "trainees"}),
+    "TrackingView.action_form": Route(ENT, "tracked", {"class_id": "training_class"}, args={"action": "cancel"},
+                                      note="【注销培训班】's form (reason required)"),
+    "TrackingView.class_action": Route(ENT, "tracked", {"class_id": "training_class"}, args={"action": "cancel"},
+                                       body=form(reason="企业停产"), write=Write("ent_gz", "tracked")),
+    "TrainingClassApi.attendance": Route(ALL, "tracked", {"pk": "training_class"}),
 }
 
 
@@ -562,19 +603,10 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation("WorkdayOverrideApi.get", LOGGED_IN, "404", ("a workday row",), reason=(
         "GET /api/v1/workday_override/<int:pk>: FAB's show route takes an integer, the key is a date, so no URL "
         "reaches a row (PUT/DELETE /<pk> take the date)")),
-    Deviation("ResetPasswordView.this_form_post", ("admin",), "5xx", ("a missing account id",), reason=(
-        "POST /resetpassword/form?pk=<no such account>: AttributeError in AppSecurityManager.reset_password "
-        "(FAB's reset_password on None) — 500 instead of 404")),
-    Deviation("RowActionView.bulk", ("ent_gz", "ent_sz"), OK, reason=(
-        "POST /rows/<entity>/<action>: run_many wraps each row's NotFound into one ValidationFailed, so the "
-        "view's abort_for never fires: another enterprise's or a missing id answers 302 + '有 1 条记录不能办理' "
-        "instead of 404 (same text for both: no existence leak)")),
-    Deviation("RowActionView.bulk", ("admin", "gz_reviewer", "sz_reviewer"), OK, reason=(
-        "POST /rows/filing/delete by a role the transition table refuses: 302 + flash instead of 403 (as above)")),
-    Deviation("ChangeReviewView.detail", ("ent_gz", "ent_sz"), BY_SCOPE, reason=(
-        "GET /review/changes/<id>: no reviewer/admin check (the queue has one, ReviewFilingView has "
-        "_require_review_reader): an enterprise user opens the review page of its own change request (200), "
-        "another's answers 404 — no other enterprise's data, but the review screen should answer 403")),
+    Deviation("TrackingView.action_form", ("ent_gz",), "404", ("ent_gz's CANCELLED filing",), reason=(
+        "GET /tracking/class/<id>/form/cancel on the enterprise's own CANCELLED class: _transition_offered returns "
+        "None for an action not offered in the class's state and action_form aborts 404 — a state conflict on a "
+        "row in scope should answer 409 (the method's own comment promises a 409 page), not 'no such row'")),
 )
 
 
@@ -633,8 +665,52 @@ def _change(label: str, enterprise_key: str, enterprise_id: int, status: str) ->
     return Subject(label, "change", {**bundle.ids, "change": request.id}, enterprise_key, bundle.city, status)
 
 
+def _tracked(label: str, enterprise_key: str, enterprise_id: int, status: str = "APPROVED") -> Subject:
+    """A filing 培训情况跟踪 shows (APPROVED, or CANCELLED with its class): its course CONFIGURED for 2027-03-10..11,
+    09:00–12:00 (cancelled with a CANCELLED class), and one attendance record of its first trainee (R24)."""
+    from models.base import db
+    from models.filing import Attendance, Filing
+
+    bundle = _bundle(label, enterprise_key, enterprise_id, "APPROVED")
+    filing = db.session.get(Filing, bundle["filing"])
+    cls = filing.classes[0]
+    course = cls.courses[0]
+    course.start_date, course.end_date = date(2027, 3, 10), date(2027, 3, 11)
+    course.start_time, course.end_time, course.status = time(9, 0), time(12, 0), "CONFIGURED"
+    trainee = filing.trainees[0]
+    record = Attendance(course_id=course.id, trainee_id=trainee.id, check_in=datetime(2027, 3, 10, 1, 0),
+                        source="DEVICE")
+    db.session.add(record)
+    if status == "CANCELLED":
+        cancelled = datetime(2026, 5, 1, tzinfo=timezone.utc)
+        cls.status, cls.cancel_reason, cls.cancelled_at = "CANCELLED", "企业停产", cancelled
+        course.status = "CANCELLED"
+        filing.status = "CANCELLED"
+    db.session.flush()
+    return Subject(label, "tracked", {**bundle.ids, "attendance": record.id, "pk": record.id,
+                                      "trainee_number": trainee.id_number},
+                   enterprise_key, filing.city_code, status)
+
+
+def _device(label: str, enterprise_key: str, enterprise_id: int, city: str) -> Subject:
+    """An active 考勤设备 of the enterprise (its key is never used here: only the hash is stored)."""
+    import secrets
+
+    from actions.attendance import hash_key
+    from models.attendance import CheckInDevice
+    from models.base import db
+
+    key = secrets.token_urlsafe(32)
+    device = CheckInDevice(enterprise_id=enterprise_id, name=f"{enterprise_key} 门禁", key_hash=hash_key(key),
+                           key_prefix=key[:6], active=True)
+    db.session.add(device)
+    db.session.flush()
+    return Subject(label, "device", {"pk": device.id}, enterprise_key, city)
+
+
 def _missing(scope: str, pk: Any = MISSING_ID) -> Subject:
-    keys = ("filing", "training_class", "teacher", "trainee", "course", "attachment", "audit", "change", "pk")
+    keys = ("filing", "training_class", "teacher", "trainee", "course", "attachment", "audit", "change", "pk",
+            "attendance")
     return Subject(f"a missing {scope} id", scope, {key: pk for key in keys}, missing=True)
 
 
@@ -682,6 +758,19 @@ def _build_world() -> World:
         db.session.add(venue)
         db.session.flush()
         venues.append(Subject(f"{key} venue", "venue", {"pk": venue.id}, key, ent.city_code))
+    tracked = [
+        _tracked("ent_gz's APPROVED filing with a configured course", "gz", gz.id),
+        _tracked("ent_gz's CANCELLED filing", "gz", gz.id, "CANCELLED"),
+        _tracked("another 广州 enterprise's APPROVED filing with a configured course", "gz2", gz2.id),
+        _tracked("ent_sz's APPROVED filing with a configured course", "sz", sz.id),
+    ]
+    own_tracked, own_cancelled = tracked[0], tracked[1]
+    not_tracked = replace(own_submitted, label="ent_gz's SUBMITTED filing (not tracked)", scope="tracked")
+    tracked_mixed = Subject("ent_gz's tracked class with a trainee of its CANCELLED filing", "tracked",
+                            {**own_tracked.ids, "trainee": own_cancelled["trainee"]}, "gz", "4401", "APPROVED",
+                            mixed=True)
+    devices = [_device(f"{key} device", key, enterprises[key].id, enterprises[key].city_code)
+               for key in ("gz", "gz2", "sz")]
     workday = WorkdayOverride(day=date(2031, 1, 2), is_workday=True, note="测试")
     db.session.add(workday)
     group = current_app.appbuilder.sm.add_group("测试组", "测试组", "", commit=False)
@@ -712,9 +801,15 @@ def _build_world() -> World:
         "account": [Subject("ent_sz's account", "account", {"pk": ent_sz_user.id}), _missing("account")],
         "role": [Subject("the 企业用户 role", "role", {"pk": sm.find_role("企业用户").id}), _missing("role")],
         "group": [Subject("a group", "group", {"pk": group.id}), _missing("group")],
+        "tracked": [*tracked, not_tracked, _missing("tracked")],
+        "tracked+pairs": [*tracked, not_tracked, tracked_mixed, _missing("tracked")],
+        "course": [replace(row, scope="course") for row in (*tracked, not_tracked, _missing("course"))],
+        "attendance": [replace(row, scope="attendance") for row in tracked] + [_missing("attendance")],
+        "device": [*devices, _missing("device")],
     }
     db.session.commit()
-    IDS.update(gz=gz.id, gz2=gz2.id, sz=sz.id, enterprise_role=sm.find_role("企业用户").id, gz_venue=venues[0]["pk"])
+    IDS.update(gz=gz.id, gz2=gz2.id, sz=sz.id, enterprise_role=sm.find_role("企业用户").id, gz_venue=venues[0]["pk"],
+               gz_course=own_tracked["course"], gz_course_trainee=own_tracked["trainee_number"])
     return World(subjects, {"enterprise": {k: e.id for k, e in enterprises.items()}})
 
 
@@ -735,6 +830,10 @@ def _fresh(world: World, make: str) -> Subject:
         subject = _bundle(f"a fresh {make} filing", "gz", gz, make.upper())
     elif make in ("change_draft", "change_submitted"):
         subject = _change(f"a fresh {make[7:]} change request", "gz", gz, make[7:].upper())
+    elif make == "tracked":
+        subject = _tracked("a fresh tracked filing of ent_gz", "gz", gz)
+    elif make == "device":
+        subject = _device("a fresh device of ent_gz", "gz", gz, "4401")
     elif make == "enterprise":
         row = factories.enterprise(f"临时单位{n}", city="4401")
         subject = Subject("a fresh enterprise", "enterprise", {"pk": row.id}, f"fresh{n}", "4401")
@@ -981,7 +1080,7 @@ def subjects_for(world: World, route: Route, user: str, method: str) -> list[Opt
     if route.scope == "decision":
         rows = [replace(row, scope="decision") for row in world.subjects["filing"]]
     else:
-        rows = world.subjects["filing+pairs" if route.pairs else route.scope]
+        rows = world.subjects[f"{route.scope}+pairs" if route.pairs else route.scope]
     refused_early = (route.fixed or user == ANON or route.public or KIND_OF[user] not in route.who
                      or (method == "GET" and route.on_get))
     return rows[:1] if refused_early else list(rows)
