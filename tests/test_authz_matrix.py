@@ -603,10 +603,6 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation("WorkdayOverrideApi.get", LOGGED_IN, "404", ("a workday row",), reason=(
         "GET /api/v1/workday_override/<int:pk>: FAB's show route takes an integer, the key is a date, so no URL "
         "reaches a row (PUT/DELETE /<pk> take the date)")),
-    Deviation("TrackingView.action_form", ("ent_gz",), "404", ("ent_gz's CANCELLED filing",), reason=(
-        "GET /tracking/class/<id>/form/cancel on the enterprise's own CANCELLED class: _transition_offered returns "
-        "None for an action not offered in the class's state and action_form aborts 404 — a state conflict on a "
-        "row in scope should answer 409 (the method's own comment promises a 409 page), not 'no such row'")),
 )
 
 

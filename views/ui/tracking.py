@@ -197,7 +197,12 @@ class TrackingView(BaseView):
                     general: Optional[list] = None, status: int = 200):
         training_class = load_tracked_class(class_id)
         t = self._transition_offered(training_class, action)
-        if t is None or not t.inputs:
+        if t is None:
+            # the class is in scope, its state does not allow the action (e.g. already cancelled): 409, not 404
+            from views.errors import _render as render_error
+
+            return render_error(409, _l("当前状态不能办理"), _l("该培训班的当前状态不允许此操作，状态可能已变化，请返回刷新后重试。"))
+        if not t.inputs:
             abort(404)
         return self.render_template(
             "tracking/action.html", cls=training_class, filing=training_class.filing, transition=t,
