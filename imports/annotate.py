@@ -16,6 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from core.errors import FieldError
+from core.cells import neutralise
 from imports.reader import ParsedSheet, column_letter
 from imports.specs import ERROR_HEADER
 
@@ -59,11 +60,11 @@ def _rebuild(parsed: ParsedSheet):
     sheet = book.active
     sheet.title = parsed.sheet[:31]
     for key, ci in parsed.columns.items():
-        sheet.cell(row=parsed.header_row, column=ci + 1, value=parsed.found_headers.get(key))
+        sheet.cell(row=parsed.header_row, column=ci + 1, value=neutralise(parsed.found_headers.get(key)))
     for row in parsed.rows:
         for ci, value in enumerate(row.cells):
             if value != "":
-                sheet.cell(row=row.number, column=ci + 1, value=value)
+                sheet.cell(row=row.number, column=ci + 1, value=neutralise(value))  # a typed "=…" stays text
     return book, sheet
 
 
@@ -87,7 +88,7 @@ def _mark(sheet, parsed: ParsedSheet, errors: list[FieldError]) -> None:
         if number <= header_row:
             continue
         text = "；".join(_describe(e) for e in row_errors)
-        cell = sheet.cell(row=number, column=col_number, value=text)
+        cell = sheet.cell(row=number, column=col_number, value=neutralise(text))
         cell.font = ERROR_FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.number_format = "@"

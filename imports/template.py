@@ -17,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
 from core.clock import today
+from core.cells import neutralise
 from imports.reader import column_letter
 from imports.specs import CHOICE, DATE, ID, INT, PHONE, TEXT, KIND_LABELS, Column, build_choices
 from models.enums import ApprenticeshipType, Programme
@@ -77,7 +78,8 @@ def build_template(session: Session, filing: Any, kind: str, columns: list[Colum
         letter = column_letter(option_col)
         options.cell(row=1, column=option_col + 1, value=f"选项：{col.header}").font = HEADER_FONT
         for i, label in enumerate(labels, start=2):
-            options.cell(row=i, column=option_col + 1, value=label).number_format = "@"
+            # labels come from data (teacher names, occupations): never a formula
+            options.cell(row=i, column=option_col + 1, value=neutralise(label)).number_format = "@"
         options.column_dimensions[letter].width = max(16, min(60, max((len(x) for x in labels), default=8) * 2))
         lists[col.source] = (letter, len(labels))
         option_col += 1

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import ApprenticeshipType, Education, FilingStatus, Gender, Programme, TraineeStatus
 from actions.fields import DATE_T, ID_T, INT_T
+from core.cells import neutralise
 from actions.specs import TRAINEE
 from models.scope import Actor
 from queries.trainees import TraineeFilters, occupation_text, trainee_select
@@ -65,15 +66,6 @@ def remove_stale_exports(app: Flask, max_age: float = STALE_EXPORT_SECONDS) -> i
     return removed
 
 
-#: First characters that make a spreadsheet read a text as a formula (OWASP CSV / formula injection).
-FORMULA_PREFIXES = "=+-@\t\r"
-
-
-def neutralise(value: str) -> str:
-    """A text that a spreadsheet would read as a formula (= + - @, tab, CR first) gets a leading '."""
-    if value and value[0] in FORMULA_PREFIXES:
-        return "'" + value
-    return value
 
 
 #: 人员状态 of an active trainee whose filing is not (or no longer) in training: a draft, under review, cancelled.

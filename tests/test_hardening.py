@@ -496,3 +496,46 @@ def test_info_never_shows_the_catalog_header(app, api):
     """``_info`` of a field without a description: "" — not the translation catalog's header (FAB translates "")."""
     body = api("ent_gz").get("/api/v1/trainee/_info").get_data(as_text=True)
     assert "Project-Id-Version" not in body and "POT-Creation-Date" not in body
+
+
+def test_formulas_never_reach_templates_and_error_workbooks(app, client):
+    """Formula injection (= + - @) neutralised in the import template's option lists (a teacher named "=1+1" from
+    data) and in the annotated error workbook rebuilt from an upload (a typed "=cmd|..." stays text)."""
+    import io as _io
+
+    import openpyxl
+
+    from core.cells import neutralise
+    from imports import annotate, reader
+    from actions.specs import import_columns
+    from models.base import db
+    from tests import factories
+    from tests.conftest import login
+
+    assert neutralise("=1+1") == "'=1+1" and neutralise("@x") == "'@x" and neutralise("安全") == "安全"
+    assert neutralise(5) == 5
+    with app.app_context():
+        filing = factories.complete_filing(factories.demo_enterprise("ent_gz").id)
+        filing.teachers[0].name = "=1+1"
+        db.session.commit()
+        filing_id = filing.id
+    login(client, "ent_gz")
+    template = client.get(f"/filing/{filing_id}/import/course/template")
+    book = openpyxl.load_workbook(_io.BytesIO(template.data))
+    values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value]
+    assert "'=1+1" in values and not any(isinstance(v, str) and v.startswith("=") for v in values)
+
+    upload = openpyxl.Workbook()
+    sheet = upload.active
+    sheet.append(["姓名", "身份证号码", "联系电话", "文化程度", "劳动合同开始日期", "劳动合同结束日期", "入职日期"])
+    sheet.append(["x", "123", "1", "本科", "2026-01-01", "2028-12-31", "2026-01-01"])
+    sheet["A2"].value = "=cmd|' /C calc'!A0"
+    sheet["A2"].data_type = "s"  # a text cell that starts with "=" (typed into a text-formatted column)
+    out = _io.BytesIO()
+    upload.save(out)
+    parsed = reader.read_workbook(out.getvalue(), "a.xlsx", import_columns("trainee", "NEW_APPRENTICE"),
+                                  max_rows=100, max_bytes=10**7, max_uncompressed=10**8)
+    assert parsed.rows[0].cells[0] == "=cmd|' /C calc'!A0"
+    annotated = annotate._rebuild(parsed)[1]
+    cells = [c.value for row in annotated.iter_rows() for c in row if c.value]
+    assert "'=cmd|' /C calc'!A0" in cells and not any(isinstance(v, str) and v.startswith("=") for v in cells)

@@ -76,7 +76,7 @@ def export_workbook(rows: list[dict], tab: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    from services.trainee_export import neutralise
+    from core.cells import neutralise
 
     columns = _export_columns(tab)
     book = Workbook(write_only=True)
