@@ -539,3 +539,14 @@ def test_formulas_never_reach_templates_and_error_workbooks(app, client):
     annotated = annotate._rebuild(parsed)[1]
     cells = [c.value for row in annotated.iter_rows() for c in row if c.value]
     assert "'=cmd|' /C calc'!A0" in cells and not any(isinstance(v, str) and v.startswith("=") for v in cells)
+
+
+def test_every_api_refuses_in_chinese(api):
+    """The PDF, Excel import and export APIs (built on FAB's BaseApi) refuse in Chinese too (was "Forbidden")."""
+    for url in ("/api/v1/filing/1/form.pdf", "/api/v1/trainee/export.xlsx"):
+        response = api("admin").get(url) if "export" not in url else api("ent_gz").get(url + "?x=1")
+        if response.status_code in (401, 403, 404):
+            assert "Forbidden" not in response.get_data(as_text=True) and "Not found" not in response.get_data(
+                as_text=True)
+    refused = api("gz_reviewer").post("/api/v1/filing/1/import/trainee")
+    assert refused.status_code in (403, 404) and "Forbidden" not in refused.get_data(as_text=True)

@@ -19,6 +19,7 @@ from models.enums import FilingStatus
 from models.filing import Filing
 from models.scope import Actor, current_actor
 from queries import review as review_queries
+from views.base import ChineseApiResponses
 from views.glue import error_response
 
 
@@ -46,7 +47,7 @@ def pdf_response(filing: Filing):
     return response
 
 
-class FilingFormPdfApi(BaseApi):
+class FilingFormPdfApi(ChineseApiResponses, BaseApi):
     """``GET /api/v1/filing/<pk>/form.pdf``: the 备案表 PDF (404 out of scope, 409 not approved)."""
 
     resource_name = "filing"

@@ -32,6 +32,7 @@ from models.filing import Filing
 from models.scope import current_actor, load_scoped
 from queries import trainees
 from services import trainee_export
+from views.base import ChineseApiResponses
 from views.glue import error_response, translate_exception
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -123,7 +124,7 @@ def export_response(filters: trainees.TraineeFilters) -> Response:
 # ---------------------------------------------------------------------------------------------------------
 
 
-class FilingImportApi(BaseApi):
+class FilingImportApi(ChineseApiResponses, BaseApi):
     """``/api/v1/filing/<pk>/import/<kind>[/template]`` — next to the ``filing`` resource of views/api/filings.py."""
 
     resource_name = "filing"
@@ -201,7 +202,7 @@ class FilingImportApi(BaseApi):
         return self.response(200 if dry_run else 201, **body)
 
 
-class TraineeExportApi(BaseApi):
+class TraineeExportApi(ChineseApiResponses, BaseApi):
     """``/api/v1/trainee/export.xlsx?<filters>`` — next to the ``trainee`` resource of views/api/children.py."""
 
     resource_name = "trainee"
