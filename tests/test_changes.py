@@ -80,7 +80,7 @@ def test_three_changes_then_refused_and_each_filed(ctx):
     assert filed[0].before == {"start_date": "2027-03-01", "end_date": "2028-02-29"}
     assert filed[0].after == {"start_date": "2027-04-01", "end_date": "2028-06-30"} and filed[0].reason == "场地调整"
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "training_class",
-                                                         AuditEvent.entity_id == cls_id)).all()
+                                                         AuditEvent.entity_id == cls_id).order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["change_dates"] * 3
     assert events[0].diff["changes"]["start_date"] == ["2027-03-01", "2027-04-01"]
 
