@@ -1,4 +1,10 @@
-"""补贴申领: a claim per enterprise, filing and stage, and its persons with pre-check results (R20–R23)."""
+"""补贴申领: a claim per enterprise, filing, class and stage, and its persons with pre-check results (R20–R23).
+
+R21's province-wide rule "a person is claimed at most once per filing and stage" is held by the database: a person row
+of a SUBMITTED or APPROVED claim has ``held = True`` (NULL otherwise) and the unique index over
+``(trainee_id, stage, held)`` lets one such row exist per trainee (a trainee row belongs to one filing) and stage —
+NULLs are distinct in SQLite and PostgreSQL, so drafts and returned claims never collide.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Model, utcnow
 from models.enterprise import Enterprise
 from models.enums import ClaimStatus
-from models.filing import Filing, Trainee
+from models.filing import Filing, Trainee, TrainingClass
 from models.lookups import City
 
 
@@ -27,6 +33,7 @@ class SubsidyClaim(Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False, index=True)
     city_code: Mapped[str] = mapped_column(ForeignKey("city.code"), nullable=False)
     filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id"), nullable=False, index=True)
+    training_class_id: Mapped[Optional[int]] = mapped_column(ForeignKey("training_class.id"), index=True)
     stage: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), default=ClaimStatus.DRAFT, nullable=False)
     commitment_accepted: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
@@ -51,6 +58,7 @@ class SubsidyClaim(Model):
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
     city: Mapped[City] = relationship(lazy="joined")
     filing: Mapped[Filing] = relationship()
+    training_class: Mapped[Optional[TrainingClass]] = relationship()
     persons: Mapped[list["SubsidyClaimPerson"]] = relationship(
         back_populates="claim", cascade="all, delete-orphan", order_by="SubsidyClaimPerson.id"
     )
@@ -62,6 +70,8 @@ class SubsidyClaimPerson(Model):
     __tablename__ = "subsidy_claim_person"
     __table_args__ = (
         Index("ix_subsidy_claim_person_claim_trainee", "subsidy_claim_id", "trainee_id", unique=True),
+        # R21: one SUBMITTED/APPROVED claim per person and stage (held is True there, NULL elsewhere)
+        Index("ux_subsidy_claim_person_held", "trainee_id", "stage", "held", unique=True),
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +79,8 @@ class SubsidyClaimPerson(Model):
         ForeignKey("subsidy_claim.id", ondelete="CASCADE"), nullable=False
     )
     trainee_id: Mapped[int] = mapped_column(ForeignKey("trainee.id"), nullable=False, index=True)
+    stage: Mapped[str] = mapped_column(String(16), nullable=False)  # the claim's, copied for the unique index
+    held: Mapped[Optional[bool]] = mapped_column(Boolean)  # True while the claim is SUBMITTED or APPROVED
     skill_level: Mapped[Optional[int]] = mapped_column(ForeignKey("skill_level.level"))
     certificate_no: Mapped[Optional[str]] = mapped_column(String(64))
     amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 2))
@@ -76,6 +88,7 @@ class SubsidyClaimPerson(Model):
     decision: Mapped[Optional[str]] = mapped_column(String(16))
     approved_amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 2))
     decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     claim: Mapped[SubsidyClaim] = relationship(back_populates="persons")
     trainee: Mapped[Trainee] = relationship()
