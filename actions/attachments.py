@@ -51,14 +51,14 @@ def sniff_media_type(file_name: str, content: bytes) -> Optional[str]:
     return None
 
 
-def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, file_name: str,
+def new_attachment(actor: Actor, kind: Any, allowed_kinds: tuple[str, ...], file_name: str,
                    content: bytes) -> Attachment:
-    """Store an uploaded material of an editable filing: type sniffed, size limited, sha256 kept (R11).
+    """An uploaded material checked (R11) and ready to be given its owner: kind one of ``allowed_kinds``, name
+    cleaned, size limited, type sniffed from the content, sha256 kept. Filings and subsidy claims share it.
 
     :raises ValidationFailed: unknown kind, empty or oversized file, or content that is not the type it claims.
     """
-    filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
-    if kind not in AK.codes():
+    if kind not in allowed_kinds:
         raise FieldInvalid("kind", _l("请选择材料类型"), kind)
     # Names end up in Content-Disposition headers: no control characters (CR/LF/NUL), no directories.
     name = "".join(ch for ch in os.path.basename((file_name or "").replace("\\", "/")) if ch >= " " and ch != "\x7f")
@@ -74,12 +74,26 @@ def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, fi
     if media_type is None:
         raise FieldInvalid("file", _l("文件“%(name)s”不是有效的 PDF、JPG、PNG、DOCX 或 XLSX 文件（按文件内容识别）",
                                       name=name))
-    row = Attachment(filing_id=filing.id, kind=kind, file_name=name, media_type=media_type, size=len(content),
-                     sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by_id=actor.user_id)
+    return Attachment(kind=kind, file_name=name, media_type=media_type, size=len(content),
+                      sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by_id=actor.user_id)
+
+
+AUDITED = ("kind", "file_name", "size", "sha256")
+
+
+def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, file_name: str,
+                   content: bytes) -> Attachment:
+    """Store an uploaded material of an editable filing (``new_attachment``, R11).
+
+    :raises ValidationFailed: as ``new_attachment``.
+    """
+    filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
+    row = new_attachment(actor, kind, AK.FILING_CODES, file_name, content)
+    row.filing_id = filing.id
     session.add(row)
     session.flush()
-    audit.record_edit(session, actor, "create", row, {}, audit.snapshot(row, ("kind", "file_name", "size", "sha256")),
-                      row_name=name, filing=filing)
+    audit.record_edit(session, actor, "create", row, {}, audit.snapshot(row, AUDITED), row_name=row.file_name,
+                      filing=filing)
     return row
 
 
@@ -92,7 +106,7 @@ def delete_attachment(session: Session, actor: Actor, attachment_id: Any) -> Non
     if row.filing_id is None:
         raise NotFound()
     filing = load_filing(session, actor, row.filing_id, editable=True, for_update=True)
-    audit.record_edit(session, actor, "delete", row, audit.snapshot(row, ("kind", "file_name", "size", "sha256")),
+    audit.record_edit(session, actor, "delete", row, audit.snapshot(row, AUDITED),
                       {}, row_name=row.file_name, filing=filing)
     session.delete(row)
     session.flush()

@@ -155,3 +155,32 @@ VENUE = EntitySpec("venue", _l("培训场地"), (
               hint=_l("整数，可不填。")),
     FieldSpec("note", _l("备注"), TEXT_T, max_len=500, in_import=False),
 ))
+
+
+# ---- 补贴申领 (manual §3.2.3; rules in actions/subsidies/) ----------------------------------------------------
+
+#: 单位基本信息 of a claim (R20): prefilled from the enterprise; the account name must equal the enterprise name and
+#: the account number is digits only (``actions.subsidies.claims.clean_unit_info``).
+CLAIM_UNIT = EntitySpec("subsidy_claim", _l("单位基本信息"), (
+    FieldSpec("bank_name", _l("开户银行"), TEXT_T, required=True, max_len=128, in_import=False,
+              placeholder=_l("如：中国工商银行广州分行"), hint=_l("单位基本存款账户的开户银行（含支行）。")),
+    FieldSpec("bank_account_name", _l("账户名称"), TEXT_T, required=True, max_len=128, in_import=False,
+              hint=_l("须与单位名称一致（R20）。")),
+    FieldSpec("bank_account_no", _l("银行账号"), TEXT_T, required=True, max_len=40, in_import=False,
+              placeholder=_l("仅数字，8 至 32 位"), hint=_l("单位基本存款账户账号，仅填数字（空格会被去掉）。")),
+    FieldSpec("contact_name", _l("联系人"), TEXT_T, required=True, max_len=64, in_import=False),
+    FieldSpec("contact_phone", _l("联系电话"), PHONE_T, required=True, in_import=False,
+              hint=_l("手机号码或带区号的固定电话。")),
+))
+
+#: 人员信息 of a claim: who (by 身份证号码, matched to a trainee of the claim's filing) and, for 清算, the certificate.
+CLAIM_PERSON = EntitySpec("subsidy_claim_person", _l("人员信息"), (
+    FieldSpec("id_number", _l("身份证号码"), ID_T, required=True, help="须为本申请所属备案的培训人员；本列为文本格式",
+              example="440106199001011234", width=22, in_export=True),
+    FieldSpec("name", _l("姓名"), TEXT_T, max_len=64, help="可不填；填写时须与备案中的姓名一致", example="张三",
+              width=12),
+    FieldSpec("certificate_no", _l("证书编号"), TEXT_T, max_len=64, help="清算时必填：职业技能等级证书编号；本列为文本格式",
+              width=24),
+    FieldSpec("skill_level", _l("证书等级"), INT_T, minimum=1, maximum=5, source="skill_level",
+              help="清算时必填：证书的技能等级，不低于培训目标等级", width=16),
+))

@@ -13,14 +13,15 @@ TrainingClass: NORMAL —change_dates→ NORMAL (R15, counted, filed as an APPLI
 Course: UNCONFIGURED|CONFIGURED —configure→ CONFIGURED (R16).
 ChangeRequest (TEACHER, R17): DRAFT —submit→ SUBMITTED —approve→ APPROVED | —return→ RETURNED —submit→ SUBMITTED;
 DRAFT|RETURNED —delete→ gone. CLASS_DATES requests are filed APPLIED by change_dates (no review).
-The subsidy-claim table gets its rows (guards, effects, screens) when that workflow is built; its state pairs are
-declared below already.
+SubsidyClaim (R20–R23): DRAFT|RETURNED —submit→ SUBMITTED —approve→ APPROVED | —return→ RETURNED;
+SUBMITTED —cancel (取消申请)→ DRAFT; DRAFT|RETURNED —delete→ gone. Rules in actions/subsidies/.
 """
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 from actions import changes, checklist, filings, review
+from actions.subsidies import claims, decisions
 from actions.filings import FILING_EDITABLE
 from actions.workflow import DATE, INT, TIME, Input, Transition, Workflow, register, workflow
 from core.errors import TransitionNotAllowed
@@ -29,6 +30,7 @@ from models.enums import ClaimStatus as CS
 from models.enums import FilingStatus as FS
 from models.enums import ClassStatus, CourseStatus, RoleName, TraineeStatus
 from models.filing import ChangeRequest, Course, Filing, Trainee, TrainingClass
+from models.subsidy import SubsidyClaim
 
 DELETED = None
 ENTERPRISE, REVIEWER = RoleName.ENTERPRISE, RoleName.REVIEWER
@@ -138,15 +140,34 @@ CHANGE_REQUEST = register(Workflow("change_request", ChangeRequest, (
                                REVIEWER: _l("只有地市审核员可以审核变更申请")}))
 CHANGE_REQUEST_TRANSITIONS: dict[tuple[str, str], str | None] = CHANGE_REQUEST.pairs()
 
-CLAIM_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    (CS.DRAFT, "submit"): CS.SUBMITTED,
-    (CS.RETURNED, "submit"): CS.SUBMITTED,
-    (CS.SUBMITTED, "approve"): CS.APPROVED,
-    (CS.SUBMITTED, "return"): CS.RETURNED,
-    (CS.SUBMITTED, "cancel"): CS.DRAFT,  # 取消申请
-    (CS.DRAFT, "delete"): DELETED,
-    (CS.RETURNED, "delete"): DELETED,
-}
+CLAIM = register(Workflow("subsidy_claim", SubsidyClaim, (
+    Transition("subsidy_claim", "submit", (CS.DRAFT, CS.RETURNED), CS.SUBMITTED, ENTERPRISE, _l("提交审核"),
+               confirm=_l("提交前系统将重新预审每位人员并计算补贴金额。确定提交审核吗？"), icon="fa-paper-plane",
+               style="primary", guard=claims.submit_guard, effect=claims.submit_effect, stamps=("submitted_at",),
+               help=_l("单位基本信息、人员预审（R21）和附件须全部满足；未满足时答 422 并逐人列出原因。同一人员同一阶段全省只能有一份已提交或已通过的申请。"),
+               screens=("claim", "claim_results"), success=_l("补贴申请已提交审核，请等待地市人社部门审核")),
+    Transition("subsidy_claim", "cancel", (CS.SUBMITTED,), CS.DRAFT, ENTERPRISE, _l("取消申请"),
+               confirm=_l("取消后申请回到“未提交”状态，可修改后重新提交审核。确定取消申请吗？"), icon="fa-undo",
+               style="warning", effect=claims.release_effect, screens=("claim", "claim_results"),
+               help=_l("已提交待审核的申请可取消（R23），人员随之释放。"), success=_l("补贴申请已取消，可修改后重新提交")),
+    Transition("subsidy_claim", "delete", (CS.DRAFT, CS.RETURNED), DELETED, ENTERPRISE, _l("删除"),
+               confirm=_l("确定删除该补贴申请吗？人员信息和附件一并删除，不可恢复。"), icon="fa-trash", style="danger",
+               effect=claims.delete_effect, screens=("claim", "claim_results"), multi=True,
+               success=_l("补贴申请已删除")),
+    Transition("subsidy_claim", "approve", (CS.SUBMITTED,), CS.APPROVED, REVIEWER, _l("审核通过"),
+               confirm=_l("未逐人核定的人员按申请金额核定，核定总额为各人核定金额之和。确定审核通过吗？"), icon="fa-check",
+               style="success", inputs=(Input("opinion", OPINION),), effect=decisions.approve_effect,
+               stamps=("reviewed_at",), reason_input="opinion", loader=decisions.lock_claim_for_decision,
+               screens=("claim_review",), help=_l("核定总额 = 各人核定金额之和（R23）。"),
+               success=_l("补贴申请已审核通过")),
+    Transition("subsidy_claim", "return", (CS.SUBMITTED,), CS.RETURNED, REVIEWER, _l("退回"),
+               confirm=_l("退回后企业可修改并重新提交，审核意见将告知企业。确定退回吗？"), icon="fa-reply",
+               style="warning", inputs=(Input("opinion", OPINION, required=True),), effect=decisions.return_effect,
+               reason_input="opinion", loader=decisions.lock_claim_for_decision, screens=("claim_review",),
+               help=_l("审核意见必填；人员随之释放（R21）。"), success=_l("补贴申请已退回，审核意见已告知企业")),
+), status_codes=CS, forbidden={ENTERPRISE: _l("只有企业用户可以办理补贴申请"),
+                               REVIEWER: _l("只有地市审核员可以审核补贴申请")}))
+CLAIM_TRANSITIONS: dict[tuple[str, str], str | None] = CLAIM.pairs()
 
 CLAIM_EDITABLE = frozenset({CS.DRAFT, CS.RETURNED})
 __all__ = ["FILING_EDITABLE", "CLAIM_EDITABLE", "FILING", "TRAINEE", "FILING_TRANSITIONS", "allowed", "check",

@@ -172,6 +172,9 @@ class AttachmentKind(CodeSet):
     APPRENTICE_AGREEMENT = "APPRENTICE_AGREEMENT"
     COMMITMENT = "COMMITMENT"
     OTHER = "OTHER"
+    CERTIFICATE = "CERTIFICATE"
+    PAYMENT_PROOF = "PAYMENT_PROOF"
+    ATTENDANCE_RECORD = "ATTENDANCE_RECORD"
     LABELS = {
         TRAINING_PLAN: _l("培训计划"),
         COOPERATION_AGREEMENT: _l("校企合作协议"),
@@ -179,7 +182,18 @@ class AttachmentKind(CodeSet):
         APPRENTICE_AGREEMENT: _l("学徒培训协议"),
         COMMITMENT: _l("承诺书"),
         OTHER: _l("其他"),
+        CERTIFICATE: _l("职业技能等级证书"),
+        PAYMENT_PROOF: _l("培训费用支付凭证"),
+        ATTENDANCE_RECORD: _l("培训考勤记录"),
     }
+    #: The kinds a filing's materials may be (R11) and a subsidy claim's (R23; which are required: per stage in
+    #: ``actions.subsidies.claims.REQUIRED_KINDS``).
+    FILING_CODES = (TRAINING_PLAN, COOPERATION_AGREEMENT, LABOUR_CONTRACT, APPRENTICE_AGREEMENT, COMMITMENT, OTHER)
+    CLAIM_CODES = (TRAINING_PLAN, ATTENDANCE_RECORD, CERTIFICATE, PAYMENT_PROOF, COMMITMENT, OTHER)
+
+    @classmethod
+    def choices_of(cls, codes: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(code, str(cls.LABELS[code])) for code in codes]
 
 
 class AttendanceSource(CodeSet):

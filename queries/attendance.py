@@ -37,6 +37,14 @@ from models.enums import ClassStatus, CourseStatus, FilingStatus, TraineeStatus
 from models.filing import Attendance, Course, Filing, Teacher, Trainee, TrainingClass
 from models.lookups import Occupation, SkillLevel
 from models.scope import Actor, scope_condition
+from actions.attendance_rates import (  # noqa: F401  (R24 definitions shared with the claims' pre-checks)
+    _due,
+    _ended,
+    _teacher_checked_in,
+    _trainee_checked_in,
+    rate,
+    trainee_hours_stmt,
+)
 from queries.paging import Page, paginate
 from queries.search import contains, parse_days
 
@@ -47,34 +55,6 @@ RECORD_PAGE_SIZE = 20
 TRACKED_FILINGS = (FilingStatus.APPROVED, FilingStatus.CANCELLED)
 FILTER_KEYS = ("filing_no", "occupation", "period_from", "period_to", "status")
 DATE_LABELS = {"period_from": _l("培训期间起"), "period_to": _l("培训期间止")}
-
-
-def rate(attended: Any, due: Any) -> Optional[float]:
-    """``attended / due`` as a fraction 0..1 (4 decimals), ``None`` when nothing is due."""
-    if not due:
-        return None
-    return float((Decimal(int(attended or 0)) / Decimal(int(due))).quantize(Decimal("0.0001"), ROUND_HALF_UP))
-
-
-def _ended(day: date):
-    return and_(Course.status == CourseStatus.CONFIGURED, Course.end_date < day)
-
-
-def _due(trainee, course=Course):
-    """The trainee is expected at the course (R24: a lost trainee only at courses started by the lost date)."""
-    return or_(trainee.status != TraineeStatus.LOST,
-               and_(trainee.lost_date.is_not(None), course.start_date <= trainee.lost_date))
-
-
-def _trainee_checked_in(trainee, course=Course):
-    # correlate_except: the course may be two levels up (the 培训课程考勤 counts)
-    return exists().where(Attendance.course_id == course.id, Attendance.trainee_id == trainee.id) \
-        .correlate_except(Attendance)
-
-
-def _teacher_checked_in(teacher_id, course=Course):
-    return exists().where(Attendance.course_id == course.id, Attendance.teacher_id == teacher_id) \
-        .correlate_except(Attendance)
 
 
 def _worst_first(attended, due):
@@ -185,16 +165,9 @@ def class_rates(session: Session, class_ids: list[int], day: Optional[date] = No
 
 def trainee_summary_stmt(training_class: TrainingClass, day: Optional[date] = None):
     """培训学员考勤: per trainee of the class's filing — id, name, id_number, status, attended, due; worst first."""
-    day = day or today()
-    course_due = and_(Course.training_class_id == training_class.id, _ended(day), _due(Trainee))
-    attended = func.coalesce(func.sum(case((_trainee_checked_in(Trainee), Course.hours), else_=0)), 0)
-    due = func.coalesce(func.sum(Course.hours), 0)
-    return (select(Trainee.id, Trainee.name, Trainee.id_number, Trainee.status, attended.label("attended"),
-                   due.label("due"))
-            .outerjoin(Course, course_due)
-            .where(Trainee.filing_id == training_class.filing_id)
-            .group_by(Trainee.id, Trainee.name, Trainee.id_number, Trainee.status)
-            .order_by(_worst_first(attended, due), Trainee.name, Trainee.id))
+    stmt = trainee_hours_stmt(training_class, day)
+    return stmt.order_by(_worst_first(stmt.selected_columns.attended, stmt.selected_columns.due), Trainee.name,
+                         Trainee.id)
 
 
 def teacher_summary_stmt(training_class: TrainingClass, day: Optional[date] = None):
