@@ -116,7 +116,7 @@ def visible(user: str, s: Subject) -> bool:
     own_enterprise, own_city = HOME[user]
     if kind == ENTERPRISE:
         return s.enterprise == own_enterprise
-    if s.scope in ("filing", "change"):  # a change request: its filing's scope, and reviewers see none in DRAFT
+    if s.scope in ("filing", "change", "claim"):  # change requests and subsidy claims: reviewers see none in DRAFT
         return s.city == own_city and s.status != "DRAFT"
     if s.scope == "decision":  # R14: the reviewer's decision loads its city's filing in any state (a draft: 409)
         return s.city == own_city
@@ -661,6 +661,36 @@ def _change(label: str, enterprise_key: str, enterprise_id: int, status: str) ->
     return Subject(label, "change", {**bundle.ids, "change": request.id}, enterprise_key, bundle.city, status)
 
 
+def _claim(label: str, enterprise_key: str, enterprise_id: int, status: str) -> Subject:
+    """A 补贴申请 of ``status`` (ADVANCE) on an APPROVED filing of its own, with its first trainee as a person
+    (held unless DRAFT, amount 2200) and a 培训计划 attachment. Ids: ``claim``, ``person``, ``claim_attachment``,
+    ``claim_trainee`` (a trainee of the filing not in the claim)."""
+    from models.base import db
+    from models.filing import Attachment, Filing
+    from models.subsidy import SubsidyClaim, SubsidyClaimPerson
+
+    bundle = _bundle(f"the filing of {label}", enterprise_key, enterprise_id, "APPROVED")
+    filing = db.session.get(Filing, bundle["filing"])
+    ent = filing.enterprise
+    claim = SubsidyClaim(enterprise_id=enterprise_id, city_code=filing.city_code, filing_id=filing.id,
+                         training_class_id=bundle["training_class"], stage="ADVANCE", status=status,
+                         commitment_accepted=True, bank_name="中国工商银行广州分行", bank_account_name=ent.name,
+                         bank_account_no="3602000109200012345", contact_name="李四", contact_phone="13800138000",
+                         requested_amount=None if status == "DRAFT" else 2200,
+                         submitted_at=None if status == "DRAFT" else datetime(2026, 6, 1, tzinfo=timezone.utc))
+    db.session.add(claim)
+    db.session.flush()
+    person = SubsidyClaimPerson(subsidy_claim_id=claim.id, trainee_id=filing.trainees[0].id, stage="ADVANCE",
+                                held=None if status in ("DRAFT", "RETURNED") else True, amount=2200)
+    attachment = Attachment(subsidy_claim_id=claim.id, kind="TRAINING_PLAN", file_name="培训计划.pdf",
+                            media_type="application/pdf", size=len(PDF_BYTES), sha256="0" * 64, content=PDF_BYTES)
+    db.session.add_all([person, attachment])
+    db.session.flush()
+    return Subject(label, "claim", {**bundle.ids, "claim": claim.id, "person": person.id,
+                                    "claim_attachment": attachment.id, "claim_trainee": filing.trainees[1].id},
+                   enterprise_key, filing.city_code, status)
+
+
 def _tracked(label: str, enterprise_key: str, enterprise_id: int, status: str = "APPROVED") -> Subject:
     """A filing 培训情况跟踪 shows (APPROVED, or CANCELLED with its class): its course CONFIGURED for 2027-03-10..11,
     09:00–12:00 (cancelled with a CANCELLED class), and one attendance record of its first trainee (R24)."""
@@ -706,7 +736,7 @@ def _device(label: str, enterprise_key: str, enterprise_id: int, city: str) -> S
 
 def _missing(scope: str, pk: Any = MISSING_ID) -> Subject:
     keys = ("filing", "training_class", "teacher", "trainee", "course", "attachment", "audit", "change", "pk",
-            "attendance")
+            "attendance", "claim", "person", "claim_attachment", "claim_trainee")
     return Subject(f"a missing {scope} id", scope, {key: pk for key in keys}, missing=True)
 
 
@@ -738,6 +768,13 @@ def _build_world() -> World:
         _change("another 广州 enterprise's SUBMITTED change request", "gz2", gz2.id, "SUBMITTED"),
         _change("ent_sz's DRAFT change request", "sz", sz.id, "DRAFT"),
         _change("ent_sz's SUBMITTED change request", "sz", sz.id, "SUBMITTED"),
+    ]
+    claims = [
+        _claim("ent_gz's DRAFT claim", "gz", gz.id, "DRAFT"),
+        _claim("ent_gz's SUBMITTED claim", "gz", gz.id, "SUBMITTED"),
+        _claim("another 广州 enterprise's SUBMITTED claim", "gz2", gz2.id, "SUBMITTED"),
+        _claim("ent_sz's DRAFT claim", "sz", sz.id, "DRAFT"),
+        _claim("ent_sz's SUBMITTED claim", "sz", sz.id, "SUBMITTED"),
     ]
     mixed = Subject("ent_gz's DRAFT filing with a row of its SUBMITTED filing", "filing",
                     {**own_submitted.ids, "filing": own_draft["filing"]}, "gz", "4401", "DRAFT", mixed=True)
@@ -783,6 +820,7 @@ def _build_world() -> World:
         "filing": [*filings, _missing("filing")],
         "filing+pairs": [*filings, mixed, _missing("filing")],
         "change": [*change_requests, _missing("change")],
+        "claim": [*claims, _missing("claim")],
         "enterprise": [Subject(f"{key} enterprise", "enterprise", {"pk": ent.id}, key, ent.city_code)
                        for key, ent in enterprises.items()] + [_missing("enterprise")],
         "recognition": [*recognitions, _missing("recognition")],
@@ -826,6 +864,8 @@ def _fresh(world: World, make: str) -> Subject:
         subject = _bundle(f"a fresh {make} filing", "gz", gz, make.upper())
     elif make in ("change_draft", "change_submitted"):
         subject = _change(f"a fresh {make[7:]} change request", "gz", gz, make[7:].upper())
+    elif make in ("claim_draft", "claim_submitted"):
+        subject = _claim(f"a fresh {make[6:]} claim", "gz", gz, make[6:].upper())
     elif make == "tracked":
         subject = _tracked("a fresh tracked filing of ent_gz", "gz", gz)
     elif make == "device":
