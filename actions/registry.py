@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from actions import audit
-from core.errors import FieldError, Forbidden, ValidationFailed
+from core.errors import DomainError, FieldError, Forbidden, ValidationFailed
 from core.validators import normalize_text, validate_phone, validate_uscc
 from models.enterprise import EcosystemRecognition, Enterprise
 from models.enums import ApprenticeshipType, Programme, RecognitionRole
@@ -104,12 +104,48 @@ def save_lookup(session: Session, actor: Actor, item: Any, is_new: bool) -> None
     audit.record(session, actor, "create" if is_new else "update", item, diff=_diff(item, is_new))
 
 
+#: Chinese names of the tables whose rows may refer to a lookup row (the refusal names them).
+TABLE_LABELS = {
+    "training_class": _l("培训信息"), "trainee": _l("培训人员"), "filing": _l("备案申请"), "enterprise": _l("单位"),
+    "training_institution": _l("培训机构"), "subsidy_standard": _l("补贴标准"), "ab_user": _l("账号"),
+    "ecosystem_recognition": _l("生态链企业认定"), "subsidy_claim": _l("补贴申请"),
+    "subsidy_claim_person": _l("补贴申领人员"), "teacher": _l("师资"), "course": _l("培训课程"),
+}
+
+
+def references(session: Session, item: Any) -> list[tuple[str, int]]:
+    """``[(table label, rows)]`` of the rows that still refer to ``item`` through a foreign key (one COUNT per
+    referring table), so a refused delete can say which records use it."""
+    from sqlalchemy import func, inspect, select
+
+    table = type(item).__table__
+    found = []
+    for other in table.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table:
+                continue
+            value = inspect(item).attrs[fk.column.key].value if fk.column.key in inspect(item).attrs else None
+            if value is None:
+                continue
+            count = session.scalar(select(func.count()).select_from(other).where(fk.parent == value))
+            if count:
+                found.append((str(TABLE_LABELS.get(other.name, other.name)), int(count)))
+    return found
+
+
 def delete_lookup(session: Session, actor: Actor, item: Any) -> None:
-    """Delete a lookup-table row (the database refuses while rows still refer to it).
+    """Delete a lookup-table row; refused while rows still refer to it, naming them and offering 停用 instead.
 
     :raises Forbidden: the actor is not the provincial administrator.
+    :raises DomainError: the row is still in use.
     """
     _require_admin(actor)
+    used = references(session, item)
+    if used:
+        where = "、".join(str(_l("%(table)s %(n)d 条", table=label, n=n)) for label, n in used)
+        hint = _l("可改为停用：编辑该记录，取消勾选“启用”。") if hasattr(item, "active") else \
+            _l("请先修改或删除这些记录。")
+        raise DomainError(_l("该记录仍被使用，不能删除：%(where)s。%(hint)s", where=where, hint=hint))
     audit.record(session, actor, "delete", item, diff=_diff(item, True))
     session.delete(item)
 

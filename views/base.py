@@ -387,5 +387,6 @@ class ScopedModelRestApi(ChineseApiResponses, ModelRestApi):
 def interface(model: type) -> SQLAInterface:
     """SQLAInterface bound to the app's session."""
     from models.base import db
+    from views.datamodel import AppInterface
 
-    return SQLAInterface(model, db.session)
+    return AppInterface(model, db.session)

@@ -7,7 +7,17 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.orm import selectinload
 
 
-class EagerInterface(SQLAInterface):
+class AppInterface(SQLAInterface):
+    """SQLAInterface whose boolean columns are never required in forms and API schemas: a NOT NULL boolean has a
+    default, and an unticked checkbox (是否工作日, 启用) is a valid False, not a missing value."""
+
+    def is_nullable(self, col_name: str) -> bool:
+        if self.is_boolean(col_name):
+            return True
+        return super().is_nullable(col_name)
+
+
+class EagerInterface(AppInterface):
     """Loads ``eager`` relationships of the listed rows in one extra statement each (selectinload)."""
 
     def __init__(self, obj: type, session: Any = None, eager: Iterable[str] = ()):
