@@ -576,6 +576,27 @@ ROUTES: dict[str, Route] = {
     "TrackingView.class_action": Route(ENT, "tracked", {"class_id": "training_class"}, args={"action": "cancel"},
                                        body=form(reason="企业停产"), write=Write("ent_gz", "tracked")),
     "TrainingClassApi.attendance": Route(ALL, "tracked", {"pk": "training_class"}),
+    # ---- REST API: 补贴申领 (R20–R23): claims and their persons, scoped like filings (reviewers: no DRAFT) ------
+    **rest("SubsidyClaimApi", "claim", "claim", write=ENT, writer="ent_gz",
+           post=lambda s: {"json": {"training_class_id": s["training_class"], "stage": "BALANCE",
+                                    "commitment_accepted": True}},
+           post_scope="claim", post_make="claim_draft", put=as_json(contact_name="钱经办"), make="claim_draft"),
+    "SubsidyClaimApi.submit": Route(ENT, "claim", {"pk": "claim"}, body=NO_BODY,
+                                    write=Write("ent_gz", "claim_draft")),
+    "SubsidyClaimApi.cancel": Route(ENT, "claim", {"pk": "claim"}, body=NO_BODY,
+                                    write=Write("ent_gz", "claim_submitted")),
+    "SubsidyClaimApi.approve": Route(REV, "claim", {"pk": "claim"}, body=as_json(opinion="同意"),
+                                     write=Write("gz_reviewer", "claim_submitted")),
+    "SubsidyClaimApi.return_subsidy_claim": Route(REV, "claim", {"pk": "claim"}, body=as_json(opinion="请补充材料"),
+                                                  write=Write("gz_reviewer", "claim_submitted")),
+    "SubsidyClaimApi.prechecks": Route(ALL, "claim", {"pk": "claim"}),
+    **rest("SubsidyClaimPersonApi", "claim", "person", write=ENT, writer="ent_gz",
+           post=lambda s: {"json": {"claim_id": s["claim"], "trainee_id": s["claim_trainee"]}},
+           post_scope="claim", post_make="claim_draft", put=as_json(certificate_no="S4401-0001"),
+           make="claim_draft"),
+    "SubsidyClaimPersonApi.decide": Route(REV, "claim", {"pk": "person"},
+                                          body=as_json(approved_amount="2000", reason="出勤折算"),
+                                          write=Write("gz_reviewer", "claim_submitted")),
 }
 
 

@@ -5,11 +5,14 @@
 - ``attachments``: ``attachment`` (+ ``/<pk>/content``);
 - ``registry``: the lookup tables, ``enterprise``, ``ecosystem_recognition``;
 - ``imports``: ``filing/<pk>/import/<kind>[/template]`` and ``trainee/export.xlsx`` (Excel in and out);
+- ``claim_import``: ``subsidy_claim/<pk>/import/person[/template]`` (补贴申请的人员信息导入);
 - ``documents``: ``filing/<pk>/form.pdf`` (打印备案表);
 - ``audit``: ``audit_event`` (read-only);
 - ``changes``: ``change_request`` (备案变更: 师资信息变更, the filed 开班信息变更);
 - ``venues``: ``venue`` (培训场地);
 - ``attendance``: ``attendance`` (考勤: device / enterprise uploads, scoped reads);
+- ``claims``, ``claim_persons``: ``subsidy_claim`` (补贴申领, + ``/<pk>/submit|cancel|approve|return|prechecks``),
+  ``subsidy_claim_person`` (+ ``/<pk>/decide``);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -21,6 +24,9 @@ from views.api.attendance import AttendanceApi
 from views.api.attachments import AttachmentApi
 from views.api.audit import AuditEventApi
 from views.api.changes import ChangeRequestApi
+from views.api.claim_import import ClaimPersonImportApi
+from views.api.claim_persons import SubsidyClaimPersonApi
+from views.api.claims import SubsidyClaimApi
 from views.api.children import CourseApi, TeacherApi, TraineeApi, TrainingClassApi
 from views.api.documents import FilingFormPdfApi
 from views.api.filings import FilingApi
@@ -29,7 +35,8 @@ from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
-        AttendanceApi)
+        ClaimPersonImportApi,
+        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi)
 
 
 def register(appbuilder) -> None:

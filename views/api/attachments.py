@@ -1,6 +1,8 @@
 """``/api/v1/attachment`` (上传材料, R11; DESIGN §10): metadata through FAB's list/show, upload as
 multipart (``file``, ``kind``, ``filing_id``) through ``actions.attachments.add_attachment``, delete through
 ``delete_attachment``, and the bytes at ``/<pk>/content`` (``views.downloads.attachment_response``).
+A 补贴申请's materials (R23) are posted with ``claim_id`` instead of ``filing_id`` and go through
+``actions.subsidies.claims.add_claim_attachment`` / ``delete_claim_attachment``.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from actions import attachments
 from actions import filings as fa
+from actions.subsidies import claims as claim_actions
 from core.errors import DomainError, FieldInvalid, ValidationFailed
 from models.base import db
 from models.enums import AttachmentKind
@@ -25,10 +28,23 @@ from views.base import API_PERMISSIONS, interface
 from views.downloads import attachment_response
 from views.glue import error_response
 
-UPLOAD_FIELDS = ("file", "kind", "filing_id", "csrf_token")
+UPLOAD_FIELDS = ("file", "kind", "filing_id", "claim_id", "csrf_token")
 
 
-def _add_attachment(session, actor, filing_id_raw: Any, kind: Any, upload) -> Attachment:
+def _add_claim_attachment(session, actor, claim_id_raw: Any, kind: Any, upload) -> Attachment:
+    """A 补贴申请's material (R23): the claim must be the enterprise's and editable."""
+    claim_id = int_field({"claim_id": claim_id_raw}, "claim_id", _l("所属补贴申请"))
+    claim_actions.load_claim(session, actor, claim_id, editable=True)
+    if upload is None:
+        raise FieldInvalid("file", _l("请选择要上传的文件（multipart 字段 file）"))
+    return claim_actions.add_claim_attachment(session, actor, claim_id, kind, upload.filename or "", upload.read())
+
+
+def _add_attachment(session, actor, filing_id_raw: Any, kind: Any, upload, claim_id_raw: Any = None) -> Attachment:
+    if claim_id_raw not in (None, ""):
+        if filing_id_raw not in (None, ""):
+            raise FieldInvalid("claim_id", _l("filing_id 与 claim_id 只能给出其中之一"))
+        return _add_claim_attachment(session, actor, claim_id_raw, kind, upload)
     filing_id = int_field({"filing_id": filing_id_raw}, "filing_id", _l("所属备案"))
     fa.load_filing(session, actor, filing_id, editable=True)
     if upload is None:
@@ -37,7 +53,11 @@ def _add_attachment(session, actor, filing_id_raw: Any, kind: Any, upload) -> At
 
 
 def _delete_attachment(session, actor, pk) -> None:
-    attachments.delete_attachment(session, actor, pk)
+    row = load_scoped(session, Attachment, pk, actor)
+    if row.subsidy_claim_id is not None:
+        claim_actions.delete_claim_attachment(session, actor, row.id)
+    else:
+        attachments.delete_attachment(session, actor, row.id)
 
 
 class AttachmentApi(ContractApi):
@@ -56,27 +76,28 @@ class AttachmentApi(ContractApi):
     add_columns = ["filing_id", "kind"]
     edit_columns = ["kind"]
     search_columns = ["filing_id", "subsidy_claim_id", "change_request_id", "kind"]
-    simple_filters = {name: name for name in search_columns}
+    simple_filters = {**{name: name for name in search_columns}, "claim_id": "subsidy_claim_id"}
     base_order = ("id", "asc")
     code_labels = {"kind": AttachmentKind}
     openapi_spec_methods = {
         "post": {"post": {
-            "description": ("上传材料：multipart/form-data，字段 file（文件）、kind（材料类型）、filing_id。"
+            "description": ("上传材料：multipart/form-data，字段 file（文件）、kind（材料类型）、filing_id；"
+                            "补贴申请的附件以 claim_id 代替 filing_id（申请须为未提交/已退回，R23）。"
                             "只接受按内容识别的 PDF、JPG、PNG、DOCX、XLSX，大小有上限，保存 sha256（R11）。"),
             "requestBody": {"required": True, "content": {"multipart/form-data": {
                 "schema": {"$ref": "#/components/schemas/AttachmentUpload"}}}},
         }},
-        "delete": {"delete": {"description": "删除材料（备案须为未提交/已退回，否则 409）。"}},
+        "delete": {"delete": {"description": "删除材料（所属备案或补贴申请须为未提交/已退回，否则 409）。"}},
     }
 
     def post_headless(self):
         if not request.mimetype == "multipart/form-data":
-            return error_response(BadRequest(_l("请以 multipart/form-data 上传：字段 file、kind、filing_id")))
+            return error_response(BadRequest(_l("请以 multipart/form-data 上传：字段 file、kind、filing_id（或 claim_id）")))
         unknown = [key for key in list(request.form) + list(request.files) if key not in UPLOAD_FIELDS]
         if unknown:
             return error_response(ValidationFailed([unknown_field_error(key) for key in unknown]))
         return self._act(_add_attachment, request.form.get("filing_id"), request.form.get("kind"),
-                         request.files.get("file"), status=201)
+                         request.files.get("file"), request.form.get("claim_id"), status=201)
 
     def delete_headless(self, pk):
         return self._act(_delete_attachment, pk, render=self._deleted)
