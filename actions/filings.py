@@ -543,12 +543,15 @@ def delete_filing(session: Session, actor: Actor, filing_id: Any) -> None:
 
 
 def count_rows(session: Session, filing: Filing) -> dict[str, int]:
-    """Row counts per tab (tab badges)."""
+    """Row counts per tab (tab badges), by SQL COUNTs: the rows themselves are never loaded for it."""
+    def count(model: Any, *where: Any) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
     return {
-        "classes": len(filing.classes),
-        "teachers": len(filing.teachers),
-        "trainees": len(filing.trainees),
+        "classes": count(TrainingClass, TrainingClass.filing_id == filing.id),
+        "teachers": count(Teacher, Teacher.filing_id == filing.id),
+        "trainees": count(Trainee, Trainee.filing_id == filing.id),
         "courses": session.scalar(select(func.count()).select_from(Course).join(TrainingClass)
                                   .where(TrainingClass.filing_id == filing.id)) or 0,
-        "attachments": len(filing.attachments),
+        "attachments": count(Attachment, Attachment.filing_id == filing.id),
     }

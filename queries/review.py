@@ -96,16 +96,19 @@ def queue_page(session: Session, actor: Actor, filters: QueueFilters, page: Any,
     return result
 
 
-def filing_detail(session: Session, actor: Actor, filing_id: Any) -> Optional[Filing]:
+def filing_detail(session: Session, actor: Actor, filing_id: Any, *, with_trainees: bool = True) -> Optional[Filing]:
     """The filing in the actor's scope with the rows of every tab (classes with their courses and teachers,
     teachers, trainees, materials, institution) — for the read-only detail page and the 备案表; ``None`` when
-    missing, out of scope or not an id."""
+    missing, out of scope or not an id. ``with_trainees=False``: the trainees are not loaded (the detail page
+    pages them, ``queries.children``)."""
     try:
         pk = int(filing_id)
     except (TypeError, ValueError):
         return None
     stmt = (select(Filing).where(scope_condition(Filing, actor), Filing.id == pk)
             .options(selectinload(Filing.classes).selectinload(TrainingClass.courses).selectinload(Course.teacher),
-                     selectinload(Filing.teachers), selectinload(Filing.trainees),
-                     selectinload(Filing.attachments), selectinload(Filing.institution)))
+                     selectinload(Filing.teachers), selectinload(Filing.attachments),
+                     selectinload(Filing.institution)))
+    if with_trainees:
+        stmt = stmt.options(selectinload(Filing.trainees))
     return session.scalars(stmt).unique().one_or_none()

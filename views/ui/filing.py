@@ -50,6 +50,7 @@ from models.lookups import Occupation, SkillLevel, TrainingInstitution
 from models.scope import current_actor, load_scoped
 from models.security import AppUser
 from queries import filings as filing_queries
+from queries.children import PAGE_SIZES, ListArgs, attachment_kinds, child_page
 from views.downloads import attachment_response
 from views.glue import attempt
 from views.ui.row_actions import dispatch, offered
@@ -86,6 +87,21 @@ STATUS_STYLE = {
     FilingStatus.APPROVED: "success",
     FilingStatus.CANCELLED: "default",
 }
+
+
+#: Tabs whose rows are a paged, searchable list (queries/children.py).
+CHILD_TABS = ("classes", "teachers", "trainees", "courses", "attachments")
+
+
+def _list_url_args(list_args: ListArgs, changes: dict) -> dict:
+    """URL arguments of a child-list link: the list's position with ``changes`` (q / page / size and others)."""
+    position = {key: changes.pop(key) for key in ("q", "page", "size") if key in changes}
+    return {**list_args.as_args(**position), **changes}
+
+
+def _back_to(filing_id: int, tab: str) -> str:
+    """The tab as the user left it: its list's search, page and page size come back with the form's URL."""
+    return url_for("FilingView.tab", filing_id=filing_id, tab=tab, **ListArgs.from_args(request.args).as_args())
 
 
 class FilingView(BaseView):
@@ -251,10 +267,12 @@ class FilingView(BaseView):
             context["level_options"] = [
                 (lv.level, lv.name) for lv in session.scalars(select(SkillLevel).order_by(SkillLevel.level.desc()))
                 if rules.min_skill_level is None or lv.level <= rules.min_skill_level]
-        if tab == "courses":
-            context["courses"] = session.scalars(
-                select(Course).join(TrainingClass).where(TrainingClass.filing_id == filing.id)
-                .order_by(Course.id)).all()
+        list_args = ListArgs.from_args(request.args)
+        if tab in CHILD_TABS:  # issue 12: every child list pages on the server and searches
+            context["rows_page"] = child_page(session, filing, tab, list_args)
+            context["rows"] = context["rows_page"].items
+        if tab == "attachments":
+            context["present_kinds"] = attachment_kinds(session, filing)
         if tab in ("submit",):
             context["checklist"] = checklist_actions.build_checklist(session, filing)
         if tab == "trainees":
@@ -284,6 +302,8 @@ class FilingView(BaseView):
             FilingStatus=FilingStatus, contract_label=_l("劳动合同") if rules.labour_contract else _l("学徒培训协议"),
             upload_max_mb=current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024) // (1024 * 1024),
             spec_fields=TAB_SPECS[tab].fields_for(filing.apprenticeship_type) if tab in TAB_SPECS else [],
+            list_args=list_args, page_sizes=PAGE_SIZES,
+            tab_url=lambda **kw: url_for("FilingView.tab", filing_id=filing.id, tab=tab, **_list_url_args(list_args, kw)),
             **context,
         )
         return body, status
@@ -331,11 +351,11 @@ class FilingView(BaseView):
             flash(str(_l("%(tab)s已保存", tab=TABS[tab][0])), "success")
             for warning in fa.row_warnings({"id_number": getattr(result, "id_number", None)}):
                 flash(str(_l("请核对：%(message)s", message=warning.message)), "warning")  # R8: saved anyway
-            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
+            return redirect(_back_to(filing_id, tab))
         abort_for(error)
         if isinstance(error, TransitionNotAllowed):
             flash(str(error.message), "danger")
-            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
+            return redirect(_back_to(filing_id, tab))
         filing = self._load(filing_id)
         errors, general = error_map(error, fields)
         edit_row = None
@@ -364,7 +384,7 @@ class FilingView(BaseView):
         else:
             abort_for(error)
             flash(str(error.message), "danger")
-        return redirect(url_for("FilingView.tab", filing_id=filing_id, tab=tab))
+        return redirect(_back_to(filing_id, tab))
 
     @staticmethod
     def _attachment_of(filing: Filing, pk: Any) -> Attachment:
@@ -391,11 +411,11 @@ class FilingView(BaseView):
         error, result = attempt(attachment_actions.add_attachment, actor, filing_id, kind, name, content)
         if error is None:
             flash(str(_l("材料“%(name)s”已上传", name=result.file_name)), "success")
-            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="attachments"))
+            return redirect(_back_to(filing_id, "attachments"))
         abort_for(error)
         if isinstance(error, TransitionNotAllowed):
             flash(str(error.message), "danger")
-            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="attachments"))
+            return redirect(_back_to(filing_id, "attachments"))
         filing = self._load(filing_id)
         errors, general = error_map(error, FORM_FIELDS["attachments"])
         return self._render(filing, "attachments", form_values={"kind": kind}, form_errors=errors,
@@ -438,10 +458,10 @@ class FilingView(BaseView):
         values = posted(FORM_FIELDS["lost"])
         error, result = dispatch("trainee", "mark_lost", trainee.id, values)
         if error is None:
-            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))
+            return redirect(_back_to(filing_id, "trainees"))
         if isinstance(error, TransitionNotAllowed):
             flash(str(error.message), "danger")
-            return redirect(url_for("FilingView.tab", filing_id=filing_id, tab="trainees"))
+            return redirect(_back_to(filing_id, "trainees"))
         filing = self._load(filing_id)
         trainee = self._row_or_404(filing, "trainee", trainee_id)
         errors, general = error_map(error, FORM_FIELDS["lost"])

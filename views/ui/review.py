@@ -19,6 +19,7 @@ from flask import abort, current_app, flash, make_response, redirect, request, u
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
+from actions import filings as filing_actions
 from core.errors import DomainError, NotFound
 from models.base import db
 from models.enums import (
@@ -37,6 +38,7 @@ from models.filing import Attachment, Filing
 from models.scope import Actor, current_actor, load_scoped
 from models.security import AppUser
 from queries import review as review_queries
+from queries.children import PAGE_SIZES, ListArgs, child_page
 from queries.audit import timeline_context
 from views.api.documents import pdf_response, printable_filing
 from views.downloads import INLINE_TYPES, attachment_response
@@ -67,7 +69,7 @@ def _require_review_reader(actor: Actor) -> None:
         _message_page(403, _l("无权访问"), _l("备案审核仅供地市审核员和省级管理员使用。"))
 
 
-def _trainee_rows(filing: Filing, full_id: bool) -> list[dict]:
+def _trainee_rows(trainees: list, full_id: bool) -> list[dict]:
     from core.validators import mask_id_number
 
     return [
@@ -75,7 +77,7 @@ def _trainee_rows(filing: Filing, full_id: bool) -> list[dict]:
          "gender": Gender.label(t.gender) if t.gender else "",
          "education": Education.label(t.education) if t.education else "",
          "status": TraineeStatus.label(t.status)}
-        for t in filing.trainees
+        for t in trainees
     ]
 
 
@@ -117,7 +119,7 @@ class ReviewFilingView(BaseView):
         actor = current_actor()
         _require_review_reader(actor)
         db.session.expire_all()  # after a refused decision: show the row as it is now
-        filing = review_queries.filing_detail(db.session, actor, filing_id)
+        filing = review_queries.filing_detail(db.session, actor, filing_id, with_trainees=False)
         if filing is None:
             _not_found()
         reviewer = None
@@ -125,10 +127,20 @@ class ReviewFilingView(BaseView):
             reviewer = db.session.get(AppUser, filing.reviewed_by_id)
         decisions = offered("filing", filing, "review")  # the table's reviewer rows for this state
         courses = [c for cls in filing.classes for c in cls.courses]
+        trainee_args = ListArgs.from_args(request.args, prefix="t_")  # issue 12: 3,000 trainees page, not render
+        trainee_page = child_page(db.session, filing, "trainees", trainee_args)
+
+        def trainee_url(**changes: Any) -> str:
+            position = {key: changes.pop(key) for key in ("q", "page", "size") if key in changes}
+            return url_for("ReviewFilingView.detail", filing_id=filing.id,
+                           **trainee_args.as_args(**position), **changes) + "#tab-trainees"
+
         html = self.render_template(
             "review/detail.html", filing=filing, actor=actor, decisions=decisions,
             opinion=opinion, opinion_error=opinion_error, reviewer=reviewer,
-            trainees=_trainee_rows(filing, full_id=actor.is_reviewer), courses=courses,
+            trainees=_trainee_rows(trainee_page.items, full_id=actor.is_reviewer), courses=courses,
+            rows_page=trainee_page, list_args=trainee_args, page_sizes=PAGE_SIZES, tab_url=trainee_url,
+            counts=filing_actions.count_rows(db.session, filing),
             full_id=actor.is_reviewer, preview_types=INLINE_TYPES,
             programme_label=Programme.label, type_label=ApprenticeshipType.label, status_label=FilingStatus.label,
             kind_label=TeacherKind.label, mode_label=CourseMode.label, class_status_label=ClassStatus.label,
