@@ -120,6 +120,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from views import api, menu
     from views.ui import row_actions
     from views.ui.changes import ChangeView
+    from views.ui.claim_import import ClaimImportView
     from views.ui.filing import FilingView
     from views.ui.imports import FilingImportView
     from views.ui.review import FilingPrintView
@@ -128,6 +129,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     api.register(appbuilder)
     for view in (FilingView, FilingImportView, FilingPrintView, ChangeView):
         appbuilder.add_view_no_menu(view)
+    appbuilder.add_view_no_menu(ClaimImportView)
     row_actions.register(appbuilder)
 
 

@@ -399,8 +399,12 @@ def _convert(col: Column, value: Any) -> tuple[Any, Any]:
 
 
 def read_workbook(content: bytes, file_name: str, columns: list[Column], *, max_rows: int, max_bytes: int,
-                  max_uncompressed: int, sheet_hint: Optional[str] = None) -> ParsedSheet:
+                  max_uncompressed: int, sheet_hint: Optional[str] = None,
+                  min_headers: Optional[int] = None) -> ParsedSheet:
     """Check, parse and map an uploaded workbook onto ``columns``.
+
+    A sheet's header row is the row with the most known headers, at least ``min_headers`` of them (default: 2, or
+    1 for a single column); 1 suits a kind whose only required column may stand alone (a claim's 身份证号码).
 
     :raises ValidationFailed: the file is refused (one ``file`` error) or its headers are wrong (one error per
         missing / unknown / duplicated column, with the sheet, header row and column).
@@ -414,6 +418,7 @@ def read_workbook(content: bytes, file_name: str, columns: list[Column], *, max_
     except Exception:  # noqa: BLE001 - calamine raises several error types for damaged files
         raise _refuse(_corrupt(file_name)) from None
     index = _header_index(columns)
+    needed = min_headers or min(2, len(columns))
     worksheets = [m for m in metadata if str(m.typ).endswith("WorkSheet")]
     visible = [m for m in worksheets if str(m.visible).endswith(".Visible")]
     hidden = [m for m in worksheets if m not in visible]
@@ -434,13 +439,13 @@ def read_workbook(content: bytes, file_name: str, columns: list[Column], *, max_
         if first_nonempty is None and any(any(c != "" for c in row) for row in data[:HEADER_SEARCH_ROWS + 50]):
             first_nonempty = (meta, data)
         header_idx, count = _find_header(data, index)
-        if count >= min(2, len(columns)):
+        if count >= needed:
             chosen = (meta, sheet_obj, data, header_idx)
             break
     if chosen is None:
         for meta in hidden:
             header_idx, count = _find_header(load(meta)[1], index)
-            if count >= min(2, len(columns)):
+            if count >= needed:
                 raise _refuse(_l("导入数据所在的工作表“%(sheet)s”被隐藏了。请在 Excel 中右键工作表标签→取消隐藏，"
                                  "或把数据复制到可见的工作表后再导入", sheet=meta.name), sheet=meta.name)
         if not visible:

@@ -9,7 +9,7 @@ column and the rules of the import.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Optional
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -60,11 +60,18 @@ def _kind_rules(kind: str, filing: Any) -> list[str]:
             "培训班和授课教师须先在系统中填写（培训信息、培训师资信息），模板下拉列表为下载时本备案已有的内容。"]
 
 
-def build_template(session: Session, filing: Any, kind: str, columns: list[Column], *, max_rows: int = 10000) -> bytes:
-    """The .xlsx template of ``kind`` for ``filing`` with ``columns`` (from the entity's field spec) as bytes."""
+def build_template(session: Session, filing: Any, kind: str, columns: list[Column], *, max_rows: int = 10000,
+                   title: Optional[str] = None, subtitle: Optional[str] = None,
+                   rules: Optional[list[str]] = None) -> bytes:
+    """The .xlsx template of ``kind`` for ``filing`` with ``columns`` (from the entity's field spec) as bytes.
+
+    ``title`` (the data sheet's name), ``subtitle`` and ``rules`` (the 填写说明's second line and kind rules) serve
+    imports that are not a filing's child kinds (e.g. a subsidy claim's 人员信息, actions/subsidies/person_import.py).
+    """
+    title = title or KIND_LABELS[kind]
     book = Workbook()
     sheet = book.active
-    sheet.title = KIND_LABELS[kind]
+    sheet.title = title
     options = book.create_sheet(OPTIONS_SHEET)
     guide = book.create_sheet("填写说明", 1)
     last_row = max_rows + 1
@@ -114,10 +121,10 @@ def build_template(session: Session, filing: Any, kind: str, columns: list[Colum
     sheet.freeze_panes = "A2"
     _print_setup(sheet, landscape=True)
 
-    _guide(guide, filing, kind, columns, lists, max_rows)
+    _guide(guide, filing, kind, columns, lists, max_rows, title=title, subtitle=subtitle, rules=rules)
     book.active = 0
     book.properties.creator = APP_NAME
-    book.properties.title = f"{KIND_LABELS[kind]}导入模板"
+    book.properties.title = f"{title}导入模板"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -148,14 +155,16 @@ def _validation(col: Column, lists: dict[str, tuple[str, int]]) -> DataValidatio
     return None
 
 
-def _guide(sheet, filing: Any, kind: str, columns: list[Column], lists: dict, max_rows: int) -> None:
-    title = f"{KIND_LABELS[kind]}导入模板 · 填写说明"
-    sheet["A1"] = title
+def _guide(sheet, filing: Any, kind: str, columns: list[Column], lists: dict, max_rows: int, *, title: str,
+           subtitle: Optional[str] = None, rules: Optional[list[str]] = None) -> None:
+    sheet["A1"] = f"{title}导入模板 · 填写说明"
     sheet["A1"].font = Font(name="宋体", bold=True, size=14)
-    sheet["A2"] = (f"备案：{Programme.label(filing.programme)} · {ApprenticeshipType.label(filing.apprenticeship_type)}"
-                   f" · 模板生成日期 {today():%Y-%m-%d}")
+    if subtitle is None:
+        subtitle = f"备案：{Programme.label(filing.programme)} · {ApprenticeshipType.label(filing.apprenticeship_type)}"
+    sheet["A2"] = f"{subtitle} · 模板生成日期 {today():%Y-%m-%d}"
+    kind_rules = rules if rules is not None else _kind_rules(kind, filing)
     rules = [
-        f"请在“{KIND_LABELS[kind]}”工作表第2行起逐行填写，一行一条记录；不要修改或删除第1行表头（列的顺序可以调整，"
+        f"请在“{title}”工作表第2行起逐行填写，一行一条记录；不要修改或删除第1行表头（列的顺序可以调整，"
         "可以增加“序号”“备注”列）。",
         "表头带 * 的列为必填列。",
         "有下拉箭头的列请从下拉列表中选择。",
@@ -166,7 +175,7 @@ def _guide(sheet, filing: Any, kind: str, columns: list[Column], lists: dict, ma
         "导入时系统逐行检查全部数据：只要有一处错误，整个文件都不会导入。页面会列出每一处错误（工作表、行、列、值和原因），"
         "并可下载“错误标注文件”——在您的原文件中标出错误单元格，并在最后增加“错误说明”列；修改后可直接重新导入。",
         "请不要隐藏数据工作表，不要合并单元格，不要使用没有计算结果的公式。",
-        *_kind_rules(kind, filing),
+        *kind_rules,
     ]
     row = 4
     sheet.cell(row=row, column=1, value="一、填写规则").font = HEADER_FONT
