@@ -35,6 +35,7 @@ from views.ui.registry import (
 )
 from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
+from views.ui.claim_review import ClaimReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
 from views.ui.tracking import TrackingView
