@@ -159,6 +159,9 @@ MENU: tuple[MenuEntry, ...] = (
               home=(HomePlace("review", 3, _l("变更审核"), roles=(REVIEWER,)),)),
     MenuEntry("ReviewTracking", _l("培训情况跟踪"), "fa-line-chart", REVIEW, (REVIEWER, ADMIN), view=TrackingView,
               home=(HomePlace("review", 4, _l("培训情况跟踪"), roles=(REVIEWER,)),)),
+    # 补贴审核 (R23): the reviewer decides its city's claims; the admin reads every city's (views/ui/claim_review.py)
+    MenuEntry("ReviewClaims", _l("补贴审核"), "fa-money", REVIEW, (REVIEWER, ADMIN), view=ClaimReviewView,
+              home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),)),
 )
 
 
