@@ -87,11 +87,13 @@ ECOSYSTEM = Category("Ecosystem", _l("产教评技能生态链企业新型学徒
 ENTERPRISE_PROGRAMME = Category("Enterprise", _l("企业新型学徒制培训"), "fa-graduation-cap")
 REVIEW = Category("Review", _l("审核管理"), "fa-gavel")
 CHECK_IN = Category("CheckIn", _l("考勤管理"), "fa-clock-o")
+SUBSIDY = Category("Subsidy", _l("企业新型学徒制培训补贴"), "fa-yen")
 
 #: The groups of the home page's 事项办理 tree, in page order.
 HOME_GROUPS: dict[str, Any] = {
     "ecosystem": _l("技能培训 · %(p)s", p=ECOSYSTEM.label),
     "enterprise": _l("技能培训 · %(p)s", p=ENTERPRISE_PROGRAMME.label),
+    "subsidy": _l("职业补贴 · %(p)s", p=SUBSIDY.label),
     "review": _l("审核管理"),
     "admin": _l("基础数据与查询"),
 }
@@ -150,6 +152,11 @@ MENU: tuple[MenuEntry, ...] = (
                     HomePlace("admin", 2, _l("生态链企业认定维护"), roles=(ADMIN,)))),
     *_programme(Programme.ECOSYSTEM, ECOSYSTEM, EcosystemTraineeQueryView, "ecosystem"),
     *_programme(Programme.ENTERPRISE, ENTERPRISE_PROGRAMME, EnterpriseTraineeQueryView, "enterprise"),
+    # 职业补贴 (manual §3.2.3): 补贴申请 (立即办理) and 办理结果, views/ui/claims.py (added by app.py)
+    MenuEntry("SubsidyClaimApply", _l("补贴申请"), "fa-edit", SUBSIDY, (ENTERPRISE,), href="/claims/apply",
+              home=(HomePlace("subsidy", 1, _l("企业新型学徒制培训补贴申请")),)),
+    MenuEntry("SubsidyClaimResults", _l("办理结果"), "fa-list", SUBSIDY, (ENTERPRISE,), href="/claims/results",
+              home=(HomePlace("subsidy", 2, _l("企业新型学徒制培训补贴查询服务"), _l("办理结果")),)),
     # 考勤设备 (R24): device keys, and the courses' 扫码签到 pages (the public /checkin page is on the same view)
     MenuEntry("CheckInDevices", _l("考勤设备"), "fa-tablet", CHECK_IN, (ENTERPRISE,), view=AttendanceView),
     MenuEntry("ReviewFilings", _l("备案审核"), "fa-check-square-o", REVIEW, (REVIEWER, ADMIN), view=ReviewFilingView,
