@@ -131,6 +131,16 @@ def _register_views(appbuilder: AppBuilder) -> None:
         appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(ClaimImportView)
     row_actions.register(appbuilder)
+    _register_claim_views(appbuilder)
+
+
+def _register_claim_views(appbuilder: AppBuilder) -> None:
+    """企业新型学徒制培训补贴: 补贴申请 / 办理结果 and the claim page (views/menu.py links them)."""
+    from views.ui.claim_persons import ClaimPersonsView
+    from views.ui.claims import ClaimView
+
+    appbuilder.add_view_no_menu(ClaimView)
+    appbuilder.add_view_no_menu(ClaimPersonsView)
 
 
 app = create_app()
