@@ -212,27 +212,28 @@ def claim_form_pdf(session: Session, claim: Any, *, fetcher: Optional[LocalOnlyF
 # ---- 花名册 (PDF) -------------------------------------------------------------------------------------------
 
 #: Text lines of person rows per page. Fixed, so pages are cut here and 本页小计 is exact (a row never splits).
-ROSTER_LINES_PER_PAGE = 28
+ROSTER_LINES_PER_PAGE = 27
+#: The roster PDF's columns (indices into ``ROSTER_COLUMNS``): a claim is for one class, so 职业（工种）, 培训等级
+#: and 培训期间 are the same on every line — they are printed once in each page's heading, not on 1,000 lines
+#: (WeasyPrint's cost is per character drawn: this keeps a 1,000-person roster well inside 5 s, DESIGN §9).
+ROSTER_PDF_COLUMNS = (0, 1, 2, 3, 7, 8, 9)
 #: Column widths in half-em units (titles filled in Chinese per render, ``_grid_with_zh_titles``).
 ROSTER_GRID = TextGrid([
-    Column("", 5, "right"),
-    Column("", 12),
-    Column("", 18),
-    Column("", 4, "center"),
-    Column("", 30),
-    Column("", 12),
-    Column("", 22, "center"),
+    Column("", 6, "right"),
     Column("", 20),
-    Column("", 12, "right"),
-    Column("", 12, "right"),
+    Column("", 22),
+    Column("", 6, "center"),
+    Column("", 36),
+    Column("", 16, "right"),
+    Column("", 16, "right"),
 ], max_lines=6)
-_SUM_SPANS = (8, 1, 1)  # 本页小计 / 合计 over the first eight columns, then the two amounts
+_SUM_SPANS = (5, 1, 1)  # 本页小计 / 合计 over the first five columns, then the two amounts
 
 
 def _grid_with_zh_titles() -> TextGrid:
     """The roster grid with its column titles in Chinese (``ROSTER_COLUMNS`` are lazy strings)."""
     with force_locale("zh"):
-        titles = [str(t) for t in ROSTER_COLUMNS]
+        titles = [str(ROSTER_COLUMNS[i]) for i in ROSTER_PDF_COLUMNS]
     return TextGrid([Column(t, c.width, c.align) for t, c in zip(titles, ROSTER_GRID.columns)],
                     ROSTER_GRID.max_lines)
 
@@ -249,8 +250,8 @@ def roster_pages(rows: Iterator[RosterRow], grid: TextGrid, lines_per_page: int 
     "approved"}`` with this page's sums (approved: None when nobody on the page is decided)."""
     page: dict = {"rows": [], "lines": 0, "count": 0, "amount": Decimal("0.00"), "approved": None}
     for row in rows:
-        lines = grid.row([str(row.seq), row.name, row.id_number, row.gender, row.occupation, row.level,
-                          row.period, row.certificate_no, format_yuan(row.amount), format_yuan(row.approved_amount)])
+        lines = grid.row([str(row.seq), row.name, row.id_number, row.gender, row.certificate_no,
+                          format_yuan(row.amount), format_yuan(row.approved_amount)])
         if page["rows"] and page["lines"] + len(lines) > lines_per_page:
             yield page
             page = {"rows": [], "lines": 0, "count": 0, "amount": Decimal("0.00"), "approved": None}
@@ -279,7 +280,7 @@ def roster_context(session: Session, claim: Any, *, lines_per_page: int = ROSTER
             [str(_l("合计（%(n)d 人）", n=totals.count)), format_yuan(totals.amount), format_yuan(totals.approved)],
             spans=_SUM_SPANS, aligns=["center", "right", "right"])
         xs = grid.boundaries()
-        sum_xs = [xs[0], xs[8], xs[9], xs[10]]
+        sum_xs = [xs[0], xs[5], xs[6], xs[7]]
         return {
             **facts,
             "title": str(ROSTER_TITLES.get(facts["programme"], ROSTER_TITLES[Programme.ENTERPRISE])),
