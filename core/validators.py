@@ -320,6 +320,7 @@ def validate_phone(value: Any, field: str = "phone") -> str:
 
 _TIME_TAIL = r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
 _DATE_SEPARATED = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})" + _TIME_TAIL)
+_DATE_COMPACT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")  # 20270301, as typed into a date field
 _DATE_CHINESE = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日")
 
 
@@ -332,7 +333,7 @@ def parse_date(value: Any, field: str = "date") -> date:
     """Return ``value`` as a :class:`datetime.date`.
 
     Accepts ``date``/``datetime`` objects (a datetime gives its date) and the texts ``YYYY-MM-DD``,
-    ``YYYY/M/D``, ``YYYY.M.D`` and ``YYYY年M月D日``, also with full-width digits, surrounding blanks and a
+    ``YYYY/M/D``, ``YYYY.M.D``, ``YYYYMMDD`` and ``YYYY年M月D日``, also with full-width digits, surrounding blanks and a
     trailing time of day (``2024-01-05 00:00:00``). Numbers (e.g. Excel serials) are refused here.
     Raises :class:`~core.errors.FieldInvalid` on ``field`` when empty or malformed, and :class:`NoSuchDate` when
     the text is a date that does not exist ("日期 2026-02-29 不存在").
@@ -349,8 +350,11 @@ def parse_date(value: Any, field: str = "date") -> date:
 
     text = normalize_text(value)
     match = _DATE_SEPARATED.fullmatch(text)
+    compact = _DATE_COMPACT.fullmatch(text)
     if match:
         year, month, day = match.group(1), match.group(3), match.group(4)
+    elif compact:
+        year, month, day = compact.groups()
     else:
         match = _DATE_CHINESE.fullmatch(text)
         if not match:

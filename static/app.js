@@ -13,8 +13,11 @@
       monthsShort: ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"],
       today: "今天", clear: "清除", format: "yyyy-mm-dd", titleFormat: "yyyy年mm月", weekStart: 1
     };
+    // forceParse off: what the user typed is never rewritten behind their back ("20270301" stayed as typed is
+    // accepted by the server, "2031-02-31" is refused there with a message — not silently made 2031-03-03).
     $.extend($.fn.datepicker.defaults, {
-      language: "zh-CN", format: "yyyy-mm-dd", autoclose: true, todayHighlight: true, weekStart: 1
+      language: "zh-CN", format: "yyyy-mm-dd", autoclose: true, todayHighlight: true, weekStart: 1,
+      forceParse: false
     });
   }
 
@@ -25,5 +28,33 @@
       var $el = $(this);
       $el.select2({placeholder: "请选择", allowClear: true, theme: "bootstrap"});
     });
+  });
+
+  // Error summary (GOV.UK pattern): a form that came back with errors gets a list of them at its top, each linking
+  // to its field; the page scrolls to it and the first bad field takes the focus. Built from the fields the server
+  // marked (.has-error + .field-error), so every form of the app gets it.
+  $(function () {
+    var $groups = $("form .has-error").filter(function () { return $(this).find(".field-error").length; });
+    if (!$groups.length) { return; }
+    var $form = $groups.first().closest("form");
+    var $list = $("<ul></ul>");
+    $groups.each(function () {
+      var $group = $(this);
+      var $input = $group.find("input:not([type=hidden]), select, textarea").first();
+      var label = $.trim($group.find("label.control-label, label").first().text().replace(/^\*/, ""));
+      $group.find(".field-error").each(function () {
+        var text = (label ? label + "：" : "") + $.trim($(this).text());
+        var $link = $("<a></a>").attr("href", "#" + ($input.attr("id") || "")).text(text);
+        $link.on("click", function (event) { event.preventDefault(); $input.trigger("focus"); });
+        $list.append($("<li></li>").append($link));
+      });
+    });
+    var $summary = $('<div class="alert alert-danger error-summary" role="alert" tabindex="-1"></div>')
+      .append($('<h4 class="error-summary-title"></h4>').text("请修改以下 " + $list.children().length + " 处后重新提交："))
+      .append($list);
+    var $general = $form.find(".form-errors").first();
+    if ($general.length) { $general.after($summary); } else { $form.prepend($summary); }
+    $summary[0].scrollIntoView({block: "start"});
+    $groups.first().find("input:not([type=hidden]), select, textarea").first().trigger("focus");
   });
 })(window.jQuery);

@@ -63,3 +63,40 @@ def test_admin_enters_a_holiday(page, app):
     with app.app_context():
         row = db.session.scalars(select(WorkdayOverride).filter_by(day=date(2031, 10, 2))).one()
         assert row.is_workday is False
+
+
+@pytest.fixture
+def long_filing(app):
+    """ent_gz's draft filing with 60 trainees: the 新增培训人员 form sits far below the top of the page."""
+    with app.app_context():
+        filing = factories.complete_filing(factories.demo_enterprise("ent_gz").id, trainees=60,
+                                           id_numbers=[factories.id_number(birth="19920202", seq=i)
+                                                       for i in range(60)])
+        db.session.commit()
+        return filing.id
+
+
+def test_error_summary_and_typed_dates(page, long_filing):
+    browser_login(page, "ent_gz")
+    page.goto(f"/filing/{long_filing}/trainees?new=1&size=100#row-form")
+    page.fill("#name", "王小明")
+    page.fill("#id_number", "440106199001011230")  # wrong check digit
+    type_date(page, "#contract_start", "20270301")  # typed without separators: kept and accepted
+    type_date(page, "#contract_end", "2031-02-31")  # not a date: kept and refused by name
+    page.click("body")
+    assert page.input_value("#contract_start") == "20270301"
+    assert page.input_value("#contract_end") == "2031-02-31"
+    page.click("#save-row")
+    page.wait_for_selector(".error-summary")
+    summary = page.locator(".error-summary")
+    box = summary.bounding_box()
+    assert box is not None and -2 <= box["y"] < 900, box  # scrolled into view, not left at the bottom
+    text = summary.inner_text()
+    assert "身份证号码" in text and "2031-02-31 不存在" in text and "合同" in text
+    assert page.evaluate("document.activeElement.id") == "id_number"  # the first bad field has the focus
+    assert page.input_value("#name") == "王小明" and page.input_value("#contract_end") == "2031-02-31"
+    assert page.input_value("#contract_start") == "20270301"
+    assert "合同开始" not in text or "20270301" not in text  # the compact date was not an error
+    screenshot(page, "usability-error-summary")
+    summary.get_by_role("link").last.click()
+    assert page.evaluate("document.activeElement.id") != ""

@@ -459,6 +459,7 @@ def test_validate_phone_empty(raw):
         ("  2024-03-05\u3000", date(2024, 3, 5)),
         ("2024-03-05 00:00:00", date(2024, 3, 5)),
         ("2024-02-29", date(2024, 2, 29)),
+        ("20240305", date(2024, 3, 5)),  # typed without separators (issue 12)
     ],
 )
 def test_parse_date_valid(raw, expected):
@@ -471,7 +472,7 @@ def test_parse_date_valid(raw, expected):
         "2024-03",
         "03/05/2024",
         "2024-03/05",  # mixed separators
-        "20240305",
+        "2024035",
         "2024年3月5",
         "明天",
         45356.0,  # Excel serial: handled elsewhere
