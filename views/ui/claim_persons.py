@@ -94,6 +94,7 @@ def persons_context(claim: SubsidyClaim, *, edit: Optional[dict] = None) -> dict
         rows.append({**row, "id_masked": mask_id_number(row["id_number"]), "level_name": levels.get(row["skill_level"]),
                      "attended": attended, "due": due, "rate": _percent(attended, due), "amount": amount,
                      "failing": failing, "passing": passing, "ok": not failing and bool(checks),
+                     "attendance_failed": any(c.get("code") == "attendance" and not c.get("ok") for c in checks or []),
                      "decision_label": decisions.DECISIONS.get(row["decision"]) if row["decision"] else None})
     edit_pk = request.args.get("edit")
     if edit is None and editable and edit_pk and edit_pk.isdigit():
