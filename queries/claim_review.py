@@ -141,8 +141,8 @@ def claim_totals(session: Session, claim: SubsidyClaim) -> dict:
                func.coalesce(func.sum(case((p.decision.is_(None), p.amount), else_=p.approved_amount)), 0))
         .where(p.subsidy_claim_id == claim.id)).one()
     return {"persons": row[0], "decided": row[1], "lowered": int(row[2]),
-            "requested": Decimal(row[3]).quantize(Decimal("0.01")),
-            "approved": Decimal(row[4]).quantize(Decimal("0.01"))}
+            "requested": Decimal(str(row[3])).quantize(Decimal("0.01")),
+            "approved": Decimal(str(row[4])).quantize(Decimal("0.01"))}
 
 
 def claim_attachments(session: Session, claim: SubsidyClaim) -> list[Attachment]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from actions.subsidies import claims
 from actions.workflow import run
 from models.base import db
-from models.enums import ClaimStage, ClaimStatus
+from models.enums import ClaimStatus
 from models.filing import Attachment, Filing, Trainee, TrainingClass
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
 from seed import demo_running_class

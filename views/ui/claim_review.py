@@ -65,9 +65,8 @@ def _require_reader(actor: Actor) -> None:
 
 def _person_args(source) -> dict:
     """The persons table's place (search, page size, page) from the URL or the posted form."""
-    out = {"q": (source.get("q") or "").strip()[:64], "size": queries.person_page_size(source.get("size")),
-           "page": source.get("page") or 1}
-    return out
+    return {"q": (source.get("q") or "").strip()[:64], "size": queries.person_page_size(source.get("size")),
+            "page": source.get("page") or 1}
 
 
 class ClaimReviewView(BaseView):
