@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.enterprise import Enterprise
@@ -31,6 +31,10 @@ class AppUser(User):
     #: sessions logged in and JWTs issued before this moment (naive UTC) are revoked: set at logout and at a
     #: password change (views/security.py)
     tokens_valid_after: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    #: set when the admin resets the password (or creates the account with a one-time password): the screens are
+    #: closed until the user sets a password of its own (views/request_guards.py)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                       nullable=False)
 
     enterprise: Mapped[Optional[Enterprise]] = relationship(foreign_keys=[enterprise_id])
     city: Mapped[Optional[City]] = relationship(foreign_keys=[city_code])

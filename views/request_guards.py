@@ -53,9 +53,35 @@ def _refuse(code: int, message: Any):
     return _render(code, MESSAGES[code][0], message)
 
 
+#: Endpoints open to a user who must change the password first (the form itself, logging out, static files).
+PASSWORD_CHANGE_OPEN = {"ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
+                        "AuthDBView.logout", "AppAuthDBView.logout", "logout_post", "static", "appbuilder.static",
+                        "LocaleView.index", "AppAuthDBView.login", "AuthDBView.login"}
+MUST_CHANGE_PASSWORD = _l("管理员已为您重置密码：请先设置自己的新密码，再办理业务")
+
+
+def _must_change_password():
+    """After an admin's 重置密码 the account opens nothing but 修改密码 (screens: redirect; API: 403)."""
+    from flask import flash, redirect, url_for
+    from flask_login import current_user
+
+    if not getattr(current_user, "is_authenticated", False) or not getattr(current_user, "must_change_password",
+                                                                           False):
+        return None
+    if request.endpoint in PASSWORD_CHANGE_OPEN:
+        return None
+    if request.path.startswith("/api/"):
+        return _refuse(403, MUST_CHANGE_PASSWORD)
+    flash(str(MUST_CHANGE_PASSWORD), "warning")
+    return redirect(url_for("ResetMyPasswordView.this_form_get"))
+
+
 def _guard():
     if _has_nul():
         return _refuse(400, NUL_MESSAGE)
+    forced = _must_change_password()
+    if forced is not None:
+        return forced
     if request.path.startswith("/api/"):
         return None  # views.api_guards
     if id_out_of_range(request.view_args):

@@ -332,8 +332,8 @@ class AppSecurityManager(SecurityManager):
     def load_user_jwt(self, _jwt_header, jwt_data):
         """A JWT's user, unless the token was issued before the account's last logout or password change."""
         user = SecurityManager.load_user(self, jwt_data["sub"])
-        if user is None or not user.is_active:
-            return None
+        if user is None or not user.is_active or user.must_change_password:
+            return None  # a reset password is changed on the 修改密码 screen before the API opens again
         if user.tokens_valid_after is not None and \
                 jwt_data.get("iat", 0) < int(user.tokens_valid_after.replace(tzinfo=timezone.utc).timestamp()):
             return None
@@ -353,6 +353,8 @@ class AppSecurityManager(SecurityManager):
         if user is not None:
             revoke_sessions_and_tokens(user)  # a stolen cookie or token stops working with the old password
             actor = current_actor()
+            # an admin's 重置密码 gives a password somebody else knows: the user must replace it at next login
+            user.must_change_password = actor.user_id != user.id
             audit.record(self.session, actor, "reset_password" if actor.user_id != user.id else "change_password",
                          user)
             self.session.commit()
