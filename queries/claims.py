@@ -30,7 +30,6 @@ from queries.search import contains, parse_days, timestamp_on_days
 
 #: The page sizes a list offers (the first is the default).
 PAGE_SIZES = (20, 50, 100)
-RESULTS_PAGE_SIZE = 10
 CLASS_PAGE_SIZE = 10
 
 
@@ -186,7 +185,7 @@ class ClaimFilters:
 
 
 def results_page(session: Session, actor: Actor, filters: ClaimFilters, page: Any,
-                 size: int = RESULTS_PAGE_SIZE) -> Page:
+                 size: int = PAGE_SIZES[0]) -> Page:
     """The actor's claims matching ``filters``, newest first, as rows ``(claim, filing_no, occupation_name,
     level_name, start_date, end_date, persons)`` — COUNT + one SELECT."""
     persons = (select(func.count()).select_from(SubsidyClaimPerson)

@@ -483,6 +483,22 @@ def test_results_filters(app, gz, cls_id):
     assert field_errors(reversed_, "submitted_to")
 
 
+def test_results_are_paged_on_the_server(app, gz, cls_id):
+    with app.app_context():
+        for _ in range(21):
+            ca.create_claim(db.session, factories.actor("ent_gz"), {"training_class_id": cls_id, "stage": "ADVANCE",
+                                                                    "commitment_accepted": True})
+        db.session.commit()
+    rows = lambda r: re.findall(r'<tr data-claim-id="(\d+)"', r.get_data(as_text=True))  # noqa: E731
+    first = gz.get("/claims/results")
+    assert len(rows(first)) == 20 and "共 21 条，每页 20 条，第 1 / 2 页" in text_of(first)
+    second = gz.get("/claims/results?page=2")
+    assert len(rows(second)) == 1 and rows(second)[0] not in rows(first)
+    assert len(rows(gz.get("/claims/results?size=50"))) == 21
+    assert '<option value="50" selected>' in gz.get("/claims/results?size=50&stage=ADVANCE").get_data(as_text=True)
+    assert 'page=2' in first.get_data(as_text=True) and "size=20" in first.get_data(as_text=True)  # the pager keeps it
+
+
 def test_results_bulk_delete_of_drafts(app, gz, cls_id):
     first, second = new_claim(gz, cls_id), new_claim(gz, cls_id)
     page = gz.get("/claims/results").get_data(as_text=True)

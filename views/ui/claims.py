@@ -220,15 +220,17 @@ class ClaimView(BaseView):
     def results(self):
         actor = enterprise_actor()
         filters = cq.ClaimFilters.from_args(request.args)
-        found = cq.results_page(db.session, actor, filters, request.args.get("page", 1))
-        keep = filters.as_args()
+        size = cq.page_size(request.args.get("size"))
+        found = cq.results_page(db.session, actor, filters, request.args.get("page", 1), size)
+        keep = {**filters.as_args(), "size": str(size)}
 
         def page_url(n: int) -> str:
             return url_for("ClaimView.results") + "?" + urlencode({**keep, "page": n})
 
         return self.render_template(
             "claims/results.html", found=found, page_url=page_url, query=filters.values, errors=filters.errors,
-            stages=ClaimStage.choices(), statuses=ClaimStatus.choices(), status_style=STATUS_STYLE,
+            stages=ClaimStage.choices(), statuses=ClaimStatus.choices(), status_style=STATUS_STYLE, size=size,
+            page_sizes=cq.PAGE_SIZES,
             status_label=ClaimStatus.label, stage_label=ClaimStage.label)
 
     # -----------------------------------------------------------------------------------------------------
