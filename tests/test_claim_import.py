@@ -459,3 +459,18 @@ def test_set_based_lookup_counts_statements(app, ent_gz, claim_id):
     assert len(statements) == 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SubsidyClaimPerson)) == 0
+
+
+def test_lost_trainee_is_imported_with_a_warning(app, ent_gz, claim_id):
+    """A trainee marked 流失 is matched (the pre-check R21 will refuse them at submission): a warning, not an error."""
+    ids = ids_by_name(app, claim_id)
+    with app.app_context():
+        db.session.execute(update(Trainee).where(Trainee.id_number == ids["杨帆"]).values(status="LOST"))
+        db.session.commit()
+    content = xlsx([["身份证号码", "姓名"], [ids["杨帆"], "杨帆"], [ids["陈佳怡"], "陈佳怡"]])
+    response = check(ent_gz, claim_id, content)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r'id="import-warnings".*?第 2 行.*?杨帆 已标记为流失，预审核将不通过', html, re.S)
+    assert confirm(ent_gz, claim_id, html).status_code == 302
+    assert set(persons(app, claim_id)) == {"杨帆", "陈佳怡"}

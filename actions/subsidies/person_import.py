@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from actions import audit
@@ -73,9 +73,12 @@ class PersonImportResult:
 
 @dataclass
 class _Cleaned:
+    """A row whose ID number is valid and first in the file: matched against the filing."""
+
     number: int
-    raw_id: Any
-    values: dict
+    raw_id: Any  # as typed (for the error list)
+    values: dict  # cleaned
+    ok: bool  # no problem so far in any cell of the row
 
 
 def _name_key(value: Any) -> str:
@@ -169,7 +172,7 @@ def import_persons(session: Session, actor: Actor, claim_id: Any, rows: Iterable
             errors.extend(row_errors)
         if number and number in first_seen and first_seen[number] == row.number:
             # Matched against the filing even when another cell of the row is wrong: every error at once.
-            cleaned.append(_Cleaned(row.number, values.get("id_number"), {**clean.out, "_ok": not row_errors}))
+            cleaned.append(_Cleaned(row.number, values.get("id_number"), clean.out, not row_errors))
 
     # R20: the persons are trainees of the claim's filing, matched by ID number — set-based.
     found = _lookup(session, claim, [c.values["id_number"] for c in cleaned])
@@ -195,7 +198,7 @@ def import_persons(session: Session, actor: Actor, claim_id: Any, rows: Iterable
                 warnings.append(located("id_number", _l("%(name)s 已标记为流失，预审核将不通过", name=name),
                                         item.raw_id, item.number))
         errors.extend(problems)
-        if values["_ok"] and not problems:
+        if item.ok and not problems:
             good.append(item)
 
     if errors:
@@ -205,7 +208,8 @@ def import_persons(session: Session, actor: Actor, claim_id: Any, rows: Iterable
                                           "请按错误列表修改后重新导入", n=len(errors),
                                           rows=len({e.row for e in errors})))
 
-    existing = len(claim.persons)
+    existing = session.scalar(select(func.count()).select_from(SubsidyClaimPerson)
+                              .where(SubsidyClaimPerson.subsidy_claim_id == claim.id)) or 0
     preview = []
     for item in good[:preview_rows]:
         _trainee_id, name, status, _in = found[item.values["id_number"]]
