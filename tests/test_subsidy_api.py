@@ -520,3 +520,40 @@ def test_the_openapi_document_lists_every_claim_operation(api):
     assert {"200", "401", "403", "404"} <= set(paths["/api/v1/subsidy_claim/{pk}/prechecks"]["get"]["responses"])
     body = paths["/api/v1/subsidy_claim_person/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert {"claim_id", "trainee_id", "id_number"} <= set(body["properties"])
+    for document in ("form.pdf", "roster.pdf", "roster.xlsx"):
+        responses = paths[f"/api/v1/subsidy_claim/{{pk}}/{document}"]["get"]["responses"]
+        assert {"200", "401", "403", "404", "409"} <= set(responses), document
+
+
+# ---- documents once submitted (R23) ---------------------------------------------------------------------------
+
+DOCUMENTS = {"form.pdf": ("application/pdf", "补贴申请表"), "roster.pdf": ("application/pdf", "补贴花名册"),
+             "roster.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "补贴花名册")}
+
+
+def test_documents_once_submitted(app, demo, as_user):
+    from urllib.parse import unquote
+
+    from openpyxl import load_workbook
+
+    draft = make_claim(app, demo, "DRAFT", names=("张晓明",))
+    submitted = make_claim(app, demo, "SUBMITTED", names=("李思雨", "王建华"))
+    approved = make_claim(app, demo, "APPROVED", names=("陈佳怡",))
+    ent = as_user("ent_gz")
+    for document, (media_type, stem) in DOCUMENTS.items():
+        error_of(ent.get(f"{CLAIMS}{draft['id']}/{document}"), 409)  # not before 提交审核
+        for claim, user in ((submitted, "ent_gz"), (submitted, "gz_reviewer"), (approved, "admin")):
+            response = as_user(user).get(f"{CLAIMS}{claim['id']}/{document}")
+            assert response.status_code == 200, (document, user, response.get_data(as_text=True)[:300])
+            assert response.mimetype == media_type
+            disposition = unquote(response.headers["Content-Disposition"])
+            assert f"{stem}-{claim['id']}.{document.rsplit('.', 1)[1]}" in disposition
+            assert response.headers["Cache-Control"] == "private, no-store"
+            assert response.data[:4] == (b"%PDF" if document.endswith(".pdf") else b"PK\x03\x04")
+        for user in ("ent_sz", "sz_reviewer"):
+            error_of(as_user(user).get(f"{CLAIMS}{submitted['id']}/{document}"), 404)
+        error_of(as_user("gz_reviewer").get(f"{CLAIMS}{draft['id']}/{document}"), 404)  # a DRAFT is not the city's
+        error_of(ent.get(f"{CLAIMS}{2**31 - 1}/{document}"), 404)
+    book = load_workbook(io.BytesIO(ent.get(f"{CLAIMS}{submitted['id']}/roster.xlsx").data), read_only=True)
+    cells = [str(c) for row in book.active.iter_rows(values_only=True) for c in row if c is not None]
+    assert demo.numbers["李思雨"] in cells and demo.numbers["王建华"] in cells and demo.numbers["张晓明"] not in cells

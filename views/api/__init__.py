@@ -13,6 +13,7 @@
 - ``attendance``: ``attendance`` (考勤: device / enterprise uploads, scoped reads);
 - ``claims``, ``claim_persons``: ``subsidy_claim`` (补贴申领, + ``/<pk>/submit|cancel|approve|return|prechecks``),
   ``subsidy_claim_person`` (+ ``/<pk>/decide``);
+- ``claim_documents``: ``subsidy_claim/<pk>/form.pdf|roster.pdf|roster.xlsx`` (申请表, 花名册);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -24,6 +25,7 @@ from views.api.attendance import AttendanceApi
 from views.api.attachments import AttachmentApi
 from views.api.audit import AuditEventApi
 from views.api.changes import ChangeRequestApi
+from views.api.claim_documents import ClaimDocumentsApi
 from views.api.claim_import import ClaimPersonImportApi
 from views.api.claim_persons import SubsidyClaimPersonApi
 from views.api.claims import SubsidyClaimApi
@@ -36,7 +38,7 @@ from views.api.venues import VenueApi
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
-        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi)
+        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi)
 
 
 def register(appbuilder) -> None:

@@ -1,0 +1,110 @@
+"""The documents of a 补贴申请 once submitted (R23: 下载申请表, 下载花名册, 导出花名册; DESIGN §10):
+``GET /api/v1/subsidy_claim/<pk>/form.pdf``, ``roster.pdf`` and ``roster.xlsx`` (``ClaimDocumentsApi``), rendered by
+``services.claim_documents``. 404 missing or out of scope (a reviewer never sees a DRAFT), 409 until submitted.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
+
+from actions.subsidies import claims as ca
+from core.errors import DomainError, TransitionNotAllowed
+from models.base import db
+from models.enums import ClaimStatus
+from models.scope import current_actor
+from models.subsidy import SubsidyClaim
+from views.api.openapi import CONFLICT, add_components, operation
+from views.base import ChineseApiResponses
+from views.glue import error_response
+
+#: R23: the documents exist once the claim is submitted (and stay after the approval).
+DOCUMENT_STATES = (ClaimStatus.SUBMITTED, ClaimStatus.APPROVED)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: kind → (media type, what the 200 answer is)
+DOCUMENTS = {
+    "form": ("application/pdf", "补贴申请表 PDF（附件名 补贴申请表-<编号>.pdf）"),
+    "roster": ("application/pdf", "补贴花名册 PDF（附件名 补贴花名册-<编号>.pdf，每页小计、末页合计）"),
+    "roster_xlsx": (XLSX, "补贴花名册 xlsx（附件名 补贴花名册-<编号>.xlsx；身份证号码为文本，金额为数字）"),
+}
+
+
+def document_claim(session, actor, pk: Any) -> SubsidyClaim:
+    """The claim of a document: through the scope, and only once submitted (R23).
+
+    :raises NotFound: missing or out of scope. :raises TransitionNotAllowed: not submitted (yet / any more).
+    """
+    claim = ca.load_claim(session, actor, pk)
+    if claim.status not in DOCUMENT_STATES:
+        raise TransitionNotAllowed(_l("补贴申请提交审核后才能下载申请表和花名册"))
+    return claim
+
+
+def _document(kind: str, pk: Any):
+    from services import claim_documents as docs
+
+    build = {"form": docs.claim_form_pdf, "roster": docs.claim_roster_pdf, "roster_xlsx": docs.claim_roster_xlsx}
+    try:
+        claim = document_claim(db.session, current_actor(), pk)
+        content = build[kind](db.session, claim)
+        name = docs.claim_document_name(claim, kind)
+    except DomainError as exc:
+        return error_response(exc)
+    finally:
+        db.session.rollback()  # read-only
+    response = Response(content, mimetype=DOCUMENTS[kind][0])
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _operation(kind: str, summary: str):
+    media_type, description = DOCUMENTS[kind]
+    return operation("get", summary,
+                     "按权限范围（审核员看不到未提交的申请：404）；申请须已提交（已提交待审核或审核通过），否则答 409（R23）。",
+                     ok={"description": description,
+                         "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}},
+                     responses={409: CONFLICT})
+
+
+class ClaimDocumentsApi(ChineseApiResponses, BaseApi):
+    """``GET /api/v1/subsidy_claim/<pk>/form.pdf|roster.pdf|roster.xlsx``."""
+
+    resource_name = "subsidy_claim"
+    openapi_spec_tag = "subsidy_claim 补贴申领"  # grouped with the claim resource in Swagger
+    class_permission_name = "SubsidyClaim"
+    method_permission_name = {"form_pdf": "read", "roster_pdf": "read", "roster_xlsx": "read"}
+    allow_browser_login = True
+
+    def add_apispec_components(self, api_spec) -> None:
+        super().add_apispec_components(api_spec)
+        add_components(api_spec)
+
+    @expose("/<int:pk>/form.pdf", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("form_pdf")
+    @_operation("form", "下载申请表（PDF，R23）")
+    def form_pdf(self, pk: int):
+        return _document("form", pk)
+
+    @expose("/<int:pk>/roster.pdf", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("roster_pdf")
+    @_operation("roster", "下载花名册（PDF，R23）")
+    def roster_pdf(self, pk: int):
+        return _document("roster", pk)
+
+    @expose("/<int:pk>/roster.xlsx", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("roster_xlsx")
+    @_operation("roster_xlsx", "导出花名册（xlsx，R23）")
+    def roster_xlsx(self, pk: int):
+        return _document("roster_xlsx", pk)
