@@ -230,7 +230,8 @@ def test_return_fix_and_resubmit(app, demo, as_user):
     ent, reviewer = as_user("ent_gz"), as_user("gz_reviewer")
     claim = make_claim(app, demo, "SUBMITTED", names=("张晓明", "李思雨"))
     pk, zhang = claim["id"], claim["persons"]["张晓明"]
-    assert reviewer.post(f"{PERSONS}{zhang}/decide", json={"approved_amount": "2000", "reason": "缺勤"}).status_code == 200
+    decided = reviewer.post(f"{PERSONS}{zhang}/decide", json={"approved_amount": "2000", "reason": "缺勤"})
+    assert decided.status_code == 200
     error_of(reviewer.post(f"{CLAIMS}{pk}/return", json={}), 422, "opinion")
     error_of(reviewer.post(f"{CLAIMS}{pk}/return", json={"opinion": ""}), 422, "opinion")
     returned = reviewer.post(f"{CLAIMS}{pk}/return", json={"opinion": "请补充缴费凭证"})
@@ -328,7 +329,8 @@ def test_scope_and_role_refusals(app, demo, as_user):
     # a DRAFT is invisible to the reviewers, even of its own city
     pk, person = draft["id"], draft["persons"]["张晓明"]
     assert [r["id"] for r in gz_rev.get(CLAIMS).get_json()["result"]] == [submitted["id"]]
-    for response in (gz_rev.get(f"{CLAIMS}{pk}"), gz_rev.get(f"{CLAIMS}{pk}/prechecks"), gz_rev.get(f"{PERSONS}{person}"),
+    for response in (gz_rev.get(f"{CLAIMS}{pk}"), gz_rev.get(f"{CLAIMS}{pk}/prechecks"),
+                     gz_rev.get(f"{PERSONS}{person}"),
                      gz_rev.post(f"{CLAIMS}{pk}/approve", json={}),
                      gz_rev.post(f"{PERSONS}{person}/decide", json={"approved_amount": "0", "reason": "x"})):
         error_of(response, 404)
