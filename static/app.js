@@ -28,7 +28,23 @@
       var $el = $(this);
       $el.select2({placeholder: "请选择", allowClear: true, theme: "bootstrap"});
     });
+    labelWidgets();
+    $(document).on("select2:open select2:select select2:unselect", labelWidgets);
   });
+
+  // Accessible names for FAB's widgets that have none (axe "label"): the list's select-all and row checkboxes,
+  // select2's inline search box; select2's chip list gets role="list" (it holds the search box next to the <li>s).
+  function labelWidgets() {
+    $("#check_all").attr("aria-label", "全选本页");
+    $("input.action_check").each(function () {
+      var $row = $(this).closest("tr");
+      var text = $.trim($row.find("td").eq(1).text()).slice(0, 40);
+      $(this).attr("aria-label", "选择" + (text ? "：" + text : "此行"));
+    });
+    $(".select2-search__field").attr("aria-label", "输入以搜索");
+    $("ul.select2-selection__rendered").attr("role", "list");
+  }
+  $(labelWidgets);
 
   // Error summary (GOV.UK pattern): a form that came back with errors gets a list of them at its top, each linking
   // to its field; the page scrolls to it and the first bad field takes the focus. Built from the fields the server
