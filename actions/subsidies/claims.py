@@ -213,8 +213,12 @@ def add_persons(session: Session, actor: Actor, claim_id: Any, trainee_ids: Iter
             errors.append(FieldError("id_number", _l("本申请的备案中没有身份证号码为 %(n)s 的培训人员", n=number), number))
         else:
             chosen[row.id] = row
-    present = set(session.scalars(select(SubsidyClaimPerson.trainee_id).where(
-        SubsidyClaimPerson.subsidy_claim_id == claim.id, SubsidyClaimPerson.trainee_id.in_(list(chosen) or [0]))))
+    present: set[int] = set()
+    chosen_ids = list(chosen)
+    for start in range(0, len(chosen_ids), 5000):
+        present.update(session.scalars(select(SubsidyClaimPerson.trainee_id).where(
+            SubsidyClaimPerson.subsidy_claim_id == claim.id,
+            SubsidyClaimPerson.trainee_id.in_(chosen_ids[start:start + 5000]))))
     for pk in present:
         errors.append(FieldError("trainee_id", _l("%(name)s 已在本申请的人员信息中", name=chosen[pk].name), pk))
     if errors:
@@ -223,15 +227,24 @@ def add_persons(session: Session, actor: Actor, claim_id: Any, trainee_ids: Iter
         raise ValidationFailed([FieldError("trainee_id", _l("请选择要添加的培训人员"))])
     rows = []
     for pk, trainee in chosen.items():
-        extra = (details or {}).get(trainee.id_number, {})
-        rows.append({**_person_row(claim, pk), "certificate_no": extra.get("certificate_no"),
-                     "skill_level": extra.get("skill_level")})
+        extra = _clean_details((details or {}).get(trainee.id_number) or {}, trainee)
+        rows.append({**_person_row(claim, pk), **extra})
     for start in range(0, len(rows), 1000):
         session.execute(insert(SubsidyClaimPerson), rows[start:start + 1000])
     audit.record(session, actor, "add_persons", claim,
                  diff={"row": row_name(claim), "added": len(rows),
                        "persons": [audit.snapshot(t, ("name", "id_number")) for t in list(chosen.values())[:NAMED_FAILURES]]})
     return len(rows)
+
+
+def _clean_details(raw: dict, trainee: Any) -> dict:
+    """证书编号 / 证书等级 given with a person (API body, import row), cleaned by the spec like an edit."""
+    clean = Cleaner({key: raw.get(key) for key in PERSON_FIELDS})
+    CLAIM_PERSON.clean_fields(clean, names=PERSON_FIELDS)
+    if clean.errors:
+        raise ValidationFailed([FieldError(e.field, _l("%(name)s：%(message)s", name=trainee.name, message=e.message),
+                                           e.value) for e in clean.errors])
+    return {key: clean.out.get(key) for key in PERSON_FIELDS}
 
 
 def _trainees_of_filing(session: Session, filing_id: int, ids: list[int], numbers: list[str]) -> list:
@@ -403,10 +416,10 @@ def submit_effect(session: Session, actor: Actor, claim: SubsidyClaim, values: d
     claim.requested_amount = session.scalar(select(func.coalesce(func.sum(SubsidyClaimPerson.amount), 0))
                                             .where(SubsidyClaimPerson.subsidy_claim_id == claim.id))
     claim.approved_amount = None
-    session.execute(update(SubsidyClaimPerson).where(SubsidyClaimPerson.subsidy_claim_id == claim.id)
-                    .values(held=True, stage=claim.stage, decision=None, approved_amount=None,
-                            decision_reason=None, decided_at=None))
-    try:
+    try:  # PostgreSQL raises at the UPDATE itself (after waiting for the other transaction), SQLite at a flush
+        session.execute(update(SubsidyClaimPerson).where(SubsidyClaimPerson.subsidy_claim_id == claim.id)
+                        .values(held=True, stage=claim.stage, decision=None, approved_amount=None,
+                                decision_reason=None, decided_at=None))
         session.flush()
     except IntegrityError:
         raise ValidationFailed([FieldError("persons", _l("部分人员刚刚已在其他补贴申请中提交（R21），请刷新人员信息查看预审结果"))],
