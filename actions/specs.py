@@ -165,7 +165,7 @@ CLAIM_UNIT = EntitySpec("subsidy_claim", _l("单位基本信息"), (
     FieldSpec("bank_name", _l("开户银行"), TEXT_T, required=True, max_len=128, in_import=False,
               placeholder=_l("如：中国工商银行广州分行"), hint=_l("单位基本存款账户的开户银行（含支行）。")),
     FieldSpec("bank_account_name", _l("账户名称"), TEXT_T, required=True, max_len=128, in_import=False,
-              hint=_l("须与单位名称一致（R20）。")),
+              hint=_l("须与单位名称一致（单位基本存款账户）。")),
     FieldSpec("bank_account_no", _l("银行账号"), TEXT_T, required=True, max_len=40, in_import=False,
               placeholder=_l("仅数字，8 至 32 位"), hint=_l("单位基本存款账户账号，仅填数字（空格会被去掉）。")),
     FieldSpec("contact_name", _l("联系人"), TEXT_T, required=True, max_len=64, in_import=False),

@@ -68,7 +68,7 @@ class Transition:
     success: Any = None  # flash message after it ran
     loader: Optional[Callable[..., Any]] = None  # loader(session, actor, pk) → locked row; default: the scope
     refused: Any = None  # the 409 message when the row's state does not allow it (default: a generic one)
-    help: Any = None  # one sentence on what it does (API description, button title)
+    help: Any = None  # one sentence on what it does for API users (OpenAPI description; rules and status codes, not shown in screens)
     internal: bool = False  # run by another row's effect only (no button, no API endpoint)
 
 

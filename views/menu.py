@@ -168,7 +168,8 @@ MENU: tuple[MenuEntry, ...] = (
               home=(HomePlace("review", 4, _l("培训情况跟踪"), roles=(REVIEWER,)),)),
     # 补贴审核 (R23): the reviewer decides its city's claims; the admin reads every city's (views/ui/claim_review.py)
     MenuEntry("ReviewClaims", _l("补贴审核"), "fa-money", REVIEW, (REVIEWER, ADMIN), view=ClaimReviewView,
-              home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),)),
+              home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),
+                    HomePlace("admin", 8, _l("补贴查询"), roles=(ADMIN,)))),
 )
 
 

@@ -4,6 +4,8 @@ The tree is drawn from the menu table (``views.menu.home_tree``): it links only 
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from flask import g
 from flask_appbuilder import IndexView, expose
 from flask_babel import lazy_gettext as _l
@@ -32,6 +34,17 @@ def _count_in_training(actor: Actor) -> int:
     return db.session.scalar(stmt) or 0
 
 
+def _link(endpoint: str, **args: str) -> Optional[str]:
+    """The URL a counter opens (None while the screen is not registered)."""
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for(endpoint, **args)
+    except BuildError:
+        return None
+
+
 class HomeView(IndexView):
     """The landing page after login: services tree and counters per role."""
 
@@ -40,23 +53,26 @@ class HomeView(IndexView):
     @expose("/")
     def index(self):
         actor = current_actor()
-        counters: list[tuple[str, int]] = []
+        counters: list[tuple[str, int, Optional[str]]] = []  # label, number, the list it opens (if any)
         if actor.is_enterprise:
             for status in (FilingStatus.DRAFT, FilingStatus.SUBMITTED, FilingStatus.RETURNED, FilingStatus.APPROVED):
                 counters.append((str(_l("备案：%(s)s", s=FilingStatus.label(status))),
-                                 _count(Filing, Filing.status == status)))
-            counters.append((str(_l("在训人员")), _count_in_training(actor)))
-            counters.append((str(_l("补贴申请")), _count(SubsidyClaim)))
+                                 _count(Filing, Filing.status == status), None))
+            counters.append((str(_l("在训人员")), _count_in_training(actor), None))
+            counters.append((str(_l("补贴申请")), _count(SubsidyClaim), _link("ClaimView.results")))
         elif actor.is_reviewer:
-            counters.append((str(_l("待审核备案")), _count(Filing, Filing.status == FilingStatus.SUBMITTED)))
-            counters.append((str(_l("待审核变更")), _count(ChangeRequest, ChangeRequest.status == "SUBMITTED")))
-            counters.append((str(_l("待审核补贴")), _count(SubsidyClaim, SubsidyClaim.status == "SUBMITTED")))
-            counters.append((str(_l("本市生态链企业认定")), _count(EcosystemRecognition)))
+            counters.append((str(_l("待审核备案")), _count(Filing, Filing.status == FilingStatus.SUBMITTED),
+                             _link("ReviewFilingView.list", status=FilingStatus.SUBMITTED)))
+            counters.append((str(_l("待审核变更")), _count(ChangeRequest, ChangeRequest.status == "SUBMITTED"),
+                             _link("ChangeReviewView.queue")))
+            counters.append((str(_l("待审核补贴")), _count(SubsidyClaim, SubsidyClaim.status == "SUBMITTED"),
+                             _link("ClaimReviewView.list", status="SUBMITTED")))
+            counters.append((str(_l("本市生态链企业认定")), _count(EcosystemRecognition), None))
         elif actor.is_admin:
-            counters.append((str(_l("单位")), _count(Enterprise)))
-            counters.append((str(_l("备案")), _count(Filing)))
-            counters.append((str(_l("培训人员")), _count(Trainee)))
-            counters.append((str(_l("生态链企业认定")), _count(EcosystemRecognition)))
+            counters.append((str(_l("单位")), _count(Enterprise), None))
+            counters.append((str(_l("备案")), _count(Filing), None))
+            counters.append((str(_l("培训人员")), _count(Trainee), None))
+            counters.append((str(_l("生态链企业认定")), _count(EcosystemRecognition), None))
         tree = self._services(actor) if g.user is not None and g.user.is_authenticated else []
         return self.render_template(self.index_template, appbuilder=self.appbuilder, counters=counters,
                                     tree=tree, actor=actor)
