@@ -84,3 +84,20 @@ def test_a_new_table_row_is_a_new_button_without_view_code(app, client, monkeypa
     with app.app_context():
         assert db.session.scalar(select(Filing.status).where(Filing.id == draft)) == FilingStatus.CANCELLED
     assert client.post(f"/filing/{draft}/do/nope", data={"csrf_token": token}).status_code == 404
+
+
+def test_decision_form_names_the_decision_that_requires_the_opinion(client, app):
+    """备案审核: 审核意见 is optional for 审核通过 and required for 退回 — the label says so (same input name, two rows)."""
+    from sqlalchemy import select as _select
+
+    from models.filing import Filing as _Filing
+    from tests.conftest import login as _login
+
+    with app.app_context():
+        from models.base import db as _db
+
+        pk = _db.session.scalars(_select(_Filing.id).where(_Filing.status == "SUBMITTED",
+                                                           _Filing.city_code == "4401")).first()
+    _login(client, "gz_reviewer")
+    html = client.get(f"/review/filing/{pk}").get_data(as_text=True)
+    assert "退回时必填" in html and "审核通过时必填" not in html
