@@ -113,6 +113,8 @@ class Config:
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", UPLOAD_MAX_BYTES))
     IMPORT_MAX_UNCOMPRESSED = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED", 100 * 1024 * 1024))
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
+    # R21: the attendance rate a person needs for a subsidy claim (a fraction, 0.8 = 80 %)
+    ATTENDANCE_THRESHOLD = float(os.environ.get("ATTENDANCE_THRESHOLD", "0.8"))
 
     # 培训场地维护 map (Leaflet, vendored under static/vendor/leaflet/; nothing is loaded from a CDN).
     # MAP_TILE_URL: a Leaflet tile URL template ({s} {z} {x} {y}), https only (the Content-Security-Policy allows

@@ -291,11 +291,12 @@ def test_threshold_is_configurable(ctx, app):
     cls = running_class()
     claim = new_claim(cls)
     claims.add_persons(db.session, ent(), claim.id, trainee_ids=[trainee(cls, "杨帆").id])
+    assert app.config["ATTENDANCE_THRESHOLD"] == 0.8  # config.py default (DESIGN R21)
     app.config["ATTENDANCE_THRESHOLD"] = 0.5
     try:
         assert prechecks.evaluate(db.session, claim)[0].ok
     finally:
-        app.config.pop("ATTENDANCE_THRESHOLD")
+        app.config["ATTENDANCE_THRESHOLD"] = 0.8
     assert not prechecks.evaluate(db.session, claim)[0].ok
 
 
