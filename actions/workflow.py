@@ -162,7 +162,7 @@ def clean_inputs(t: Transition, data: Optional[dict]) -> dict[str, Any]:
     return clean.finish()
 
 
-_TIME = re.compile(r"([01]?\d|2[0-3])[:：]([0-5]\d)")
+_TIME = re.compile(r"([01]?\d|2[0-3])[:：]?([0-5]\d)")  # 09:00, 9:00, 09：00 or 0900 as typed (issue 12)
 
 
 def _clean_time(clean: Cleaner, key: str, label: Any, required: bool) -> None:

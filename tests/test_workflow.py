@@ -207,3 +207,29 @@ def test_unknown_entity_or_action_is_not_found(app):
         for entity, action in (("filing", "publish"), ("nothing", "submit")):
             with pytest.raises(NotFound):
                 run(db.session, factories.actor(OWNER), entity, action, row.id)
+
+
+@pytest.mark.parametrize("typed,expected", [("09:00", (9, 0)), ("9:00", (9, 0)), ("09：30", (9, 30)),
+                                            ("0900", (9, 0)), ("1730", (17, 30))])
+def test_times_typed_without_a_colon_are_accepted(app, typed, expected):
+    """Issue 12: a time typed as 0900 is the time the user meant, never rewritten and never refused."""
+    from datetime import time as _time
+
+    from actions.workflow import clean_inputs, workflow as _workflow
+
+    with app.test_request_context():
+        values = clean_inputs(_workflow("course").transition("configure"),
+                              {"start_date": "2027-03-02", "end_date": "2027-03-02", "start_time": typed,
+                               "end_time": "18:00"})
+    assert values["start_time"] == _time(*expected)
+
+
+@pytest.mark.parametrize("typed", ["9点", "2400", "0960", "9:0", "abc"])
+def test_times_that_are_not_times_are_refused_by_name(app, typed):
+    from actions.workflow import clean_inputs, workflow as _workflow
+    from core.errors import ValidationFailed
+
+    with app.test_request_context(), pytest.raises(ValidationFailed) as exc:
+        clean_inputs(_workflow("course").transition("configure"),
+                     {"start_date": "2027-03-02", "end_date": "2027-03-02", "start_time": typed, "end_time": "18:00"})
+    assert [e.field for e in exc.value.errors] == ["start_time"] and "HH:MM" in str(exc.value.errors[0].message)
