@@ -326,7 +326,7 @@ def swap_teacher(session: Session, actor: Actor, request_id: Any, course_id: Any
     filing = request.filing
     clean = Cleaner({"course_id": course_id, "teacher_id": teacher_id})
     course_pk = clean.integer("course_id", _l("培训课程"), required=True)
-    teacher_pk = clean.integer("teacher_id", _l("新授课教师"), required=True)
+    teacher_pk = clean.integer("teacher_id", _l("新授课教师"), required=True, select=True)
     clean.finish()
     course = session.scalars(select(Course).join(TrainingClass).where(
         Course.id == course_pk, TrainingClass.filing_id == filing.id)).first()

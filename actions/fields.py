@@ -143,10 +143,11 @@ class EntitySpec:
 
 def clean_field(clean: Cleaner, f: FieldSpec) -> Any:
     """Clean one field of ``clean.data`` by its spec (the error messages name ``f.label``)."""
-    if f.type == TEXT_T:
-        return clean.text(f.name, f.label, required=f.required, max_len=f.max_len or 128)
+    if f.type == TEXT_T:  # a field with a dropdown source (职业（工种）) is picked: 请选择 when missing (issue 12)
+        return clean.text(f.name, f.label, required=f.required, max_len=f.max_len or 128, select=bool(f.source))
     if f.type == INT_T:
-        return clean.integer(f.name, f.label, required=f.required, minimum=f.minimum, maximum=f.maximum)
+        return clean.integer(f.name, f.label, required=f.required, minimum=f.minimum, maximum=f.maximum,
+                             select=bool(f.source))
     if f.type == DATE_T:
         return clean.day(f.name, f.label, required=f.required)
     if f.type == ID_T:
@@ -157,5 +158,5 @@ def clean_field(clean: Cleaner, f: FieldSpec) -> Any:
     if f.type == CODE_T:
         return clean.choice(f.name, f.label, f.codes.codes(), required=f.required)
     if f.type == REF_T:
-        return clean.integer(f.name, f.label, required=f.required)
+        return clean.integer(f.name, f.label, required=f.required, select=True)
     return None

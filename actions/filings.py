@@ -140,6 +140,8 @@ def create_filing(session: Session, actor: Actor, programme: Any, apprenticeship
         raise FieldInvalid("commitment_accepted", _l("请先阅读并确认承诺书"))
     if programme not in Programme.codes():
         raise FieldInvalid("programme", _l("请选择培训项目"), programme)
+    if apprenticeship_type in (None, ""):  # issue 12: nothing chosen is not "not offered"
+        raise FieldInvalid("apprenticeship_type", _l("请选择学徒制培训类型"))
     if apprenticeship_type not in TYPES_BY_PROGRAMME[programme]:
         raise FieldInvalid("apprenticeship_type", _l("该培训项目不提供所选的学徒制培训类型"), apprenticeship_type)
     enterprise = load_scoped(session, Enterprise, actor.enterprise_id, actor)

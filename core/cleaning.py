@@ -48,10 +48,16 @@ class Cleaner:
         value = self.data.get(key)
         return normalize_text(value) if isinstance(value, str) else value
 
-    def text(self, key: str, label: Any, *, required: bool = False, max_len: int = 128) -> str | None:
+    def missing(self, key: str, label: Any, *, select: bool = False) -> None:
+        """The error of a required field left empty: 请选择… for a value picked from a list (``select``: a dropdown,
+        a code or a reference), 请填写… for one typed (issue 12: selects said 请填写)."""
+        self.error(key, _l("请选择%(label)s", label=label) if select else _l("请填写%(label)s", label=label))
+
+    def text(self, key: str, label: Any, *, required: bool = False, max_len: int = 128,
+             select: bool = False) -> str | None:
         """A free text. Only text is accepted: a JSON number, ``true``, a list or an object is refused ("应为文本";
         the Excel reader turns numbers typed into text columns into text itself, ``imports/reader.py``), and so is
-        the NUL character, which PostgreSQL cannot store."""
+        the NUL character, which PostgreSQL cannot store. ``select``: a code picked from a dropdown (``missing``)."""
         value = self.raw(key)
         if value is not None and not isinstance(value, str):
             self.error(key, _l("%(label)s应为文本", label=label), value)
@@ -59,7 +65,7 @@ class Cleaner:
             return None
         if not value:
             if required:
-                self.error(key, _l("请填写%(label)s", label=label))
+                self.missing(key, label, select=select)
             self.out[key] = None
             return None
         if "\x00" in value:
@@ -72,13 +78,14 @@ class Cleaner:
         return value
 
     def integer(self, key: str, label: Any, *, required: bool = False, minimum: int | None = None,
-                maximum: int | None = None) -> int | None:
+                maximum: int | None = None, select: bool = False) -> int | None:
         """A whole number, from an int, a whole float (Excel) or digits. ``true``/``false``, lists, fractions and
-        numbers outside the database's INTEGER range (±2³¹) are refused even without ``minimum``/``maximum``."""
+        numbers outside the database's INTEGER range (±2³¹) are refused even without ``minimum``/``maximum``.
+        ``select``: an id or level picked from a dropdown (see ``missing``)."""
         value = self.raw(key)
         if value is None or (isinstance(value, str) and not value):
             if required:
-                self.error(key, _l("请填写%(label)s", label=label))
+                self.missing(key, label, select=select)
             self.out[key] = None
             return None
         number = _whole_number(value)
@@ -130,7 +137,7 @@ class Cleaner:
         value = self.raw(key)
         if value is None or (isinstance(value, str) and not value):
             if required:
-                self.error(key, _l("请选择%(label)s", label=label))
+                self.missing(key, label, select=True)
             self.out[key] = None
             return None
         allowed = list(allowed)

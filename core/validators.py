@@ -37,6 +37,7 @@ __all__ = [
     "password_problem",
     "id_birth_date",
     "mask_id_number",
+    "shown_id_number",
     "normalize_uscc",
     "validate_uscc",
     "validate_phone",
@@ -208,11 +209,31 @@ def mask_id_number(number: Any) -> str:
 
     Works on any length (the middle is starred); numbers of 10 characters or fewer are starred completely,
     and an empty value gives ``""``.
+
+    **Display policy of ID numbers on pages** (issue 12; the one rule every screen follows, tested page × role in
+    tests/test_masking_policy.py):
+
+    * *Lists* — screens that gather persons across records or for monitoring: 单位培训人员查询, 培训情况跟踪 →
+      查看考勤 (培训人员 / 培训师资 tabs), 新增人员 (the claim's picker), import previews, the audit log's diffs:
+      **masked for everyone** (Jinja filter ``mask_id``).
+    * *A record's own detail* — a filing's tabs (培训师资, 培训人员), 备案审核 detail, a teacher change request
+      (师资信息变更 and 变更审核 detail), a claim's 人员信息 and 补贴审核 detail: **full for the owning enterprise
+      and the city reviewer**, who act on the record and check it against documents; **masked for the provincial
+      admin**, who only reads (Jinja filter ``id_detail``: ``shown_id_number(n, full=...)`` with
+      ``full = actor is an enterprise user or a reviewer``; the row scope has already limited both to their own
+      records). The review screens pass the same decision as ``full_id=actor.is_reviewer`` (only reviewers and
+      the admin open them).
+    * Documents (备案表 PDF, 花名册, the exported 学员名单) are official forms: full numbers.
     """
     text = normalize_id_number(number)
     if len(text) <= 10:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def shown_id_number(number: Any, *, full: bool) -> str:
+    """An ID number as a page shows it under the display policy of :func:`mask_id_number`."""
+    return normalize_id_number(number) if full else mask_id_number(number)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -225,10 +225,9 @@ def test_flow_from_commitment_to_submission(app, gz, cls_id):
     assert "text-danger" in row
     ok_row = page.split(f'data-person-id="{ids["张晓明"]}"', 1)[1].split("</tr>", 1)[0]
     assert "precheck-fail" not in ok_row and "项检查全部通过" in ok_row and "2200.00" in ok_row
-    assert "440305********" in page  # ID numbers masked on the list
     with app.app_context():
         full = db.session.get(Trainee, trainee_ids(app, cls_id)["杨帆"]).id_number
-    assert full not in page
+    assert full in page  # the claim's own detail: full for its owner (issue 12 policy, core.validators)
 
     # 附件 (R23): 培训计划 is required for 预拨
     attachments = gz.get(f"/claims/{claim_id}/attachments").get_data(as_text=True)

@@ -378,7 +378,8 @@ CLASS_OK = {"occupation_code": "6-18-01-01", "skill_level": "4", "start_date": "
     ({"end_date": "2030-09-30"}, "end_date", "企业新型学徒制培训期限最长不超过3年"),
     ({"end_date": "2029-12-31"}, "extension_reason", "培训期限超过2年时，请填写延长培训期限原因"),
     ({"end_date": "2027-08-01"}, "end_date", "培训结束日期不能早于培训开始日期"),
-    ({"occupation_code": ""}, "occupation_code", "请填写职业（工种）"),
+    ({"occupation_code": ""}, "occupation_code", "请选择职业（工种）"),  # a select (issue 12)
+    ({"skill_level": ""}, "skill_level", "请选择培训等级"),
     ({"hours": "abc"}, "hours", "培训课时应为整数"),
     ({"start_date": "2027-02-30"}, "start_date", "培训开始日期有误：日期 2027-02-30 不存在，请核对"),
 ])

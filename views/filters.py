@@ -1,7 +1,8 @@
-"""Jinja filters: show UTC timestamps in Asia/Shanghai, code labels, masked ID numbers."""
+"""Jinja filters: show UTC timestamps in Asia/Shanghai, code labels, ID numbers masked or full by the page's kind."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 
@@ -13,8 +14,20 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return format_local(value, fmt)
 
 
+def id_on_detail(number: Any) -> str:
+    """An ID number on a record's own detail page: full for the enterprise user (the owner: the row scope let the
+    page open) and the city reviewer, masked for the provincial admin — the policy in
+    ``core.validators.mask_id_number`` (lists use ``mask_id``)."""
+    from core.validators import shown_id_number
+    from models.scope import current_actor
+
+    actor = current_actor()
+    return shown_id_number(number, full=actor.is_enterprise or actor.is_reviewer)
+
+
 def register_template_filters(app: Flask) -> None:
     from core.validators import mask_id_number
 
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["mask_id"] = mask_id_number  # lists (issue 12 policy)
+    app.jinja_env.filters["id_detail"] = id_on_detail  # a record's own detail

@@ -17,7 +17,8 @@ def code_select(label, codeset, required: bool = True, description=None) -> Sele
     return _CodeSelect(
         label,
         choices=[],
-        validators=[DataRequired()] if required else [Optional()],
+        # issue 12: a select left empty says 请选择<label> (not WTForms' generic 必填 text)
+        validators=[DataRequired(message=lazy_gettext("请选择%(label)s", label=label))] if required else [Optional()],
         widget=Select2Widget(),
         description=description or "",
         coerce=lambda v: v or None,
