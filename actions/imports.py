@@ -9,7 +9,7 @@ file, and a 性别 column, when filled, agreeing with the ID number.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert
@@ -128,22 +128,8 @@ def import_rows(session: Session, actor: Actor, filing_id: Any, kind: str, rows:
         kwargs = {"check_r9": False, "taken": id_index(filing.trainees)}
     elif kind == "teacher":
         kwargs = {"taken": id_index(filing.teachers)}
-    for index, row in enumerate(rows):
-        row_errors = list(row.errors)
+    for index, row, row_errors, data in data_rows(rows, errors, choice_columns, located):
         values = row.values
-        if not values:  # a row that only carries reading problems (e.g. a merged cell)
-            errors.extend(row_errors)
-            continue
-        data = dict(values)
-        for col, choices in choice_columns:
-            raw = data.get(col.key)
-            if raw is None or raw == "":
-                continue
-            code, problem = choices.lookup(raw)
-            if problem is None:
-                data[col.key] = code
-            elif not any(e.field == col.key for e in row_errors):
-                row_errors.append(located(col.key, _choice_message(col, raw, problem), raw, row.number))
         gender = data.pop("gender", None) if kind == "trainee" else None
 
         if kind == "training_class":
@@ -152,22 +138,15 @@ def import_rows(session: Session, actor: Actor, filing_id: Any, kind: str, rows:
             out = cleaner(session, filing, data, **kwargs)
         except ValidationFailed as exc:
             out = None
-            seen = {e.field for e in row_errors}
-            for error in exc.errors:
-                if error.field in seen and error.field is not None:
-                    continue  # already explained by a reading or dropdown problem of the same cell
-                shown = values.get(error.field) if error.field in values else error.value
-                row_errors.append(located(error.field, error.message, shown, row.number))
+            add_cleaner_errors(row_errors, exc.errors, values,
+                               lambda key, message, shown: located(key, message, shown, row.number))
         if kind in ("teacher", "trainee"):
             # A person once per file (the cleaners check the rows already in the filing).
             number = out["id_number"] if out is not None else normalize_id_number(values.get("id_number"))
             if len(number) == 18:
-                if number in first_seen:
-                    row_errors.append(located("id_number", _l("身份证号码与第 %(row)d 行重复，同一文件中同一人只能出现一次",
-                                                              row=first_seen[number]),
-                                              values.get("id_number"), row.number))
-                else:
-                    first_seen[number] = row.number
+                row_errors.extend(repeated_person(number, first_seen, row.number,
+                                                  lambda message: located("id_number", message,
+                                                                          values.get("id_number"), row.number)))
         if out is not None and kind == "trainee" and gender not in (None, "") and gender != out["gender"] \
                 and not any(e.field == "gender" for e in row_errors):
             given = values.get("gender")
@@ -190,8 +169,7 @@ def import_rows(session: Session, actor: Actor, filing_id: Any, kind: str, rows:
                     errors.append(located("id_number", R9_CONFLICT, row.values.get("id_number"), row.number))
 
     if errors:
-        order = {c.key: i for i, c in enumerate(columns)}
-        errors.sort(key=lambda e: (e.row or 0, order.get(e.field, len(order))))
+        sort_by_cell(errors, columns)
         bad_rows = len({e.row for e in errors})
         raise ValidationFailed(errors, _l("导入文件有 %(n)d 处错误（涉及 %(rows)d 行），未导入任何数据。"
                                           "请按错误列表修改后重新导入", n=len(errors), rows=bad_rows))
@@ -208,7 +186,77 @@ def import_rows(session: Session, actor: Actor, filing_id: Any, kind: str, rows:
     return result
 
 
-def _choice_message(col: Column, raw: Any, problem: str) -> Any:
+# ---------------------------------------------------------------------------------------------------------
+# Row checks shared with the subsidy claim's person import (actions.subsidies.person_import)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def data_rows(rows: list[Any], errors: list[FieldError], choice_columns: list[tuple[Column, Any]],
+              located: Callable[[str, Any, Any, int], FieldError], *, clear: bool = False
+              ) -> Iterator[tuple[int, Any, list[FieldError], dict]]:
+    """The rows that hold values, each as ``(index in the file, row, its problems so far, its values to clean)`` with
+    the dropdown cells resolved (``resolve_choices``); a row that only carries reading problems (e.g. a merged cell)
+    adds them to ``errors`` and is passed over."""
+    for index, row in enumerate(rows):
+        row_errors = list(row.errors)
+        if not row.values:
+            errors.extend(row_errors)
+            continue
+        data = dict(row.values)
+        resolve_choices(data, choice_columns, row_errors,
+                        lambda key, message, raw: located(key, message, raw, row.number), clear=clear)
+        yield index, row, row_errors, data
+
+
+def resolve_choices(data: dict, choice_columns: list[tuple[Column, Any]], row_errors: list[FieldError],
+                    located: Callable[[str, Any, Any], FieldError], *, clear: bool = False) -> None:
+    """The dropdown cells of a row (``data``) replaced by their codes. A value that is not in the list, or names
+    several options, is an error of the row (``located(key, message, raw)``) unless a reading problem already
+    explains that cell; with ``clear`` such a cell becomes ``None`` (its cleaner then says nothing more)."""
+    for col, choices in choice_columns:
+        raw = data.get(col.key)
+        if raw is None or raw == "":
+            continue
+        code, problem = choices.lookup(raw)
+        if problem is None:
+            data[col.key] = code
+            continue
+        if clear:
+            data[col.key] = None
+        if not any(e.field == col.key for e in row_errors):
+            row_errors.append(located(col.key, choice_message(col, raw, problem), raw))
+
+
+def add_cleaner_errors(row_errors: list[FieldError], found: Iterable[FieldError], values: dict,
+                       located: Callable[[Optional[str], Any, Any], FieldError]) -> None:
+    """The cleaner's errors of a row added to ``row_errors`` (``located(key, message, value as typed)``), but for the
+    cells a reading or dropdown problem already explains."""
+    seen = {e.field for e in row_errors}
+    for error in found:
+        if error.field in seen and error.field is not None:
+            continue
+        shown = values.get(error.field) if error.field in values else error.value
+        row_errors.append(located(error.field, error.message, shown))
+
+
+def repeated_person(number: str, first_seen: dict[str, int], row_number: int,
+                    located: Callable[[Any], FieldError]) -> list[FieldError]:
+    """A person (cleaned ID number) only once per file: the error of a repeat (``located(message)``), or none —
+    the first row of each number is remembered in ``first_seen``."""
+    if number in first_seen:
+        return [located(_l("身份证号码与第 %(row)d 行重复，同一文件中同一人只能出现一次", row=first_seen[number]))]
+    first_seen[number] = row_number
+    return []
+
+
+def sort_by_cell(errors: list[FieldError], columns: list[Column]) -> None:
+    """Errors in reading order: by row, then by the column's place in the template."""
+    order = {c.key: i for i, c in enumerate(columns)}
+    errors.sort(key=lambda e: (e.row or 0, order.get(e.field, len(order))))
+
+
+def choice_message(col: Column, raw: Any, problem: str) -> Any:
+    """Why a dropdown cell was refused (``problem``: ``ambiguous`` or not found), naming the column and value."""
     if col.source == "teacher":
         if problem == "ambiguous":
             return _l("本备案有多名导师叫“%(value)s”，请填写身份证号码或从下拉列表选择", value=raw)

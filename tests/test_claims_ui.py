@@ -164,8 +164,8 @@ def test_class_and_stage_are_required(app, gz, cls_id):
     response = gz.post("/claims/apply", data={"csrf_token": token(gz), "commitment_accepted": "1"})
     assert response.status_code == 422
     assert field_errors(response, "stage") and field_errors(response, "training_class_id")
-    assert 'id="commitment_accepted" name="commitment_accepted" value="1" form="apply-form"\n          checked' \
-        in response.get_data(as_text=True)
+    assert re.search(r'id="commitment_accepted" name="commitment_accepted" value="1" form="apply-form"\s+checked',
+                     response.get_data(as_text=True))
 
 
 def test_cancelled_classes_are_not_offered(app, gz, cls_id):

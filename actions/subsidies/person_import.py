@@ -28,6 +28,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from actions import audit
+from actions.imports import add_cleaner_errors, data_rows, repeated_person, sort_by_cell
 from actions.specs import CLAIM_PERSON
 from actions.subsidies import claims
 from core.cleaning import Cleaner
@@ -131,43 +132,18 @@ def import_persons(session: Session, actor: Actor, claim_id: Any, rows: Iterable
     errors: list[FieldError] = []
     cleaned: list[_Cleaned] = []
     first_seen: dict[str, int] = {}
-    for row in rows:
-        row_errors = list(row.errors)
+    # A bad 证书等级 is reported by its dropdown, not again by the integer cleaner (clear).
+    for _index, row, row_errors, data in data_rows(rows, errors, choice_columns, located, clear=True):
         values = row.values
-        if not values:  # a row that only carries reading problems (e.g. a merged cell)
-            errors.extend(row_errors)
-            continue
-        data = dict(values)
-        for col, choices in choice_columns:
-            raw = data.get(col.key)
-            if raw is None or raw == "":
-                continue
-            code, problem = choices.lookup(raw)
-            if problem is None:
-                data[col.key] = code
-            else:
-                data[col.key] = None  # reported here, not again by the integer cleaner
-                if not any(e.field == col.key for e in row_errors):
-                    message = (_l("%(label)s“%(value)s”对应多个选项，请从下拉列表选择", label=col.header, value=raw)
-                               if problem == "ambiguous" else
-                               _l("%(label)s“%(value)s”不在可选范围内，请从下拉列表选择", label=col.header, value=raw))
-                    row_errors.append(located(col.key, message, raw, row.number))
         clean = Cleaner(data)
         CLAIM_PERSON.clean_fields(clean)
-        seen = {e.field for e in row_errors}
-        for error in clean.errors:
-            if error.field in seen and error.field is not None:
-                continue  # already explained by a reading or dropdown problem of the same cell
-            shown = values.get(error.field) if error.field in values else error.value
-            row_errors.append(located(error.field, error.message, shown, row.number))
+        add_cleaner_errors(row_errors, clean.errors, values,
+                           lambda key, message, shown: located(key, message, shown, row.number))
         number = clean.out.get("id_number") or ""
         if number:
-            if number in first_seen:
-                row_errors.append(located("id_number", _l("身份证号码与第 %(row)d 行重复，同一文件中同一人只能出现一次",
-                                                          row=first_seen[number]), values.get("id_number"),
-                                          row.number))
-            else:
-                first_seen[number] = row.number
+            row_errors.extend(repeated_person(number, first_seen, row.number,
+                                              lambda message: located("id_number", message, values.get("id_number"),
+                                                                      row.number)))
         if row_errors:
             errors.extend(row_errors)
         if number and number in first_seen and first_seen[number] == row.number:
@@ -202,8 +178,7 @@ def import_persons(session: Session, actor: Actor, claim_id: Any, rows: Iterable
             good.append(item)
 
     if errors:
-        order = {c.key: i for i, c in enumerate(cols)}
-        errors.sort(key=lambda e: (e.row or 0, order.get(e.field, len(order))))
+        sort_by_cell(errors, cols)
         raise ValidationFailed(errors, _l("导入文件有 %(n)d 处错误（涉及 %(rows)d 行），未导入任何人员。"
                                           "请按错误列表修改后重新导入", n=len(errors),
                                           rows=len({e.row for e in errors})))

@@ -6,32 +6,33 @@ import screen (``views.ui.claim_import``) shares with it:
   (``actions.subsidies.person_import.import_persons``); 422 with ``errors: [{row, column, value, message}]``.
 
 Reading, the template and the annotated error workbook are the filing imports' machinery (``imports.reader``,
-``imports.template``, ``imports.annotate``, ``views.api.imports.download`` / ``import_limits``); only the columns,
-the rules and the target differ. Only the claim's enterprise may import (``SubsidyClaim`` write permission: reviewers
-and the admin get 403), only into a DRAFT/RETURNED claim (409), another enterprise's claim is 404.
+``imports.template``, ``imports.annotate``, ``views.api.imports.run_upload`` / ``import_answer`` / ``download`` /
+``import_limits``); only the columns, the rules and the target differ. Only the claim's enterprise may import
+(``SubsidyClaim`` write permission: reviewers and the admin get 403), only into a DRAFT/RETURNED claim (409),
+another enterprise's claim is 404.
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Optional
 
-from flask import Response, request
+from flask import Response
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.api import expose as api_expose
 from flask_appbuilder.api import protect, safe
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from actions.subsidies import claims, person_import
-from core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from core.errors import NotFound
 from imports import reader, template
 from imports.reader import ParsedSheet
 from models.base import db
 from models.enums import ClaimStage
 from models.scope import current_actor
 from models.subsidy import SubsidyClaim
-from views.api.imports import download, import_limits
+from views.api.imports import download, import_answer, import_limits, run_upload
 from views.base import ChineseApiResponses
-from views.glue import error_response, translate_exception
+from views.glue import error_response
 
 KIND = "subsidy_claim_person"
 TEMPLATE_NAME = f"{person_import.SHEET}导入模板.xlsx"
@@ -53,36 +54,24 @@ def template_response(claim: SubsidyClaim) -> Response:
     return download(content, TEMPLATE_NAME, "claim_persons_template.xlsx")
 
 
+def _check_editable(session: Session, claim_id: int) -> None:
+    """A claim that is not DRAFT/RETURNED answers 409 whatever the file holds (the action's own check, its row lock
+    released while the file is read; the action takes it again)."""
+    claims.load_claim(session, current_actor(), claim_id, editable=True)
+    session.rollback()
+
+
 def run_claim_import(claim_id: int, content: bytes, file_name: str, *, dry_run: bool
                      ) -> tuple[Optional[ParsedSheet], Any]:
-    """Read and import (or check) an upload; commits once on success, rolls back on any failure.
-
-    Returns ``(parsed sheet or None, PersonImportResult or DomainError)``.
-    """
-    session = db.session
-    parsed = None
-    try:
-        # A claim that is not DRAFT/RETURNED answers 409 whatever the file holds (the action's own check, its
-        # row lock released while the file is read; the action takes it again).
-        claims.load_claim(session, current_actor(), claim_id, editable=True)
-        session.rollback()
-        parsed = reader.read_workbook(content, file_name, person_import.columns(), sheet_hint=person_import.SHEET,
-                                      min_headers=1, **import_limits())
-        result = person_import.import_persons(
+    """``views.api.imports.run_upload`` of a claim's persons: ``(parsed sheet or None, PersonImportResult or
+    DomainError)``; commits once on success, rolls back on any failure."""
+    return run_upload(
+        content, file_name, dry_run=dry_run, check=lambda session: _check_editable(session, claim_id),
+        read=lambda c, n: reader.read_workbook(c, n, person_import.columns(), sheet_hint=person_import.SHEET,
+                                               min_headers=1, **import_limits()),
+        store=lambda session, parsed, source: person_import.import_persons(
             session, current_actor(), claim_id, parsed.rows, dry_run=dry_run, sheet=parsed.sheet,
-            preview_rows=PREVIEW_ROWS,
-            source={"file_name": file_name, "sha256": hashlib.sha256(content).hexdigest(), "rows": len(parsed.rows)})
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-        return parsed, result
-    except Exception as exc:  # noqa: BLE001 - every failure rolls back; unknown ones are re-raised
-        session.rollback()
-        error = translate_exception(exc)
-        if error is None:
-            raise
-        return parsed, error
+            preview_rows=PREVIEW_ROWS, source=source))
 
 
 class ClaimPersonImportApi(ChineseApiResponses, BaseApi):
@@ -146,14 +135,7 @@ class ClaimPersonImportApi(ChineseApiResponses, BaseApi):
             load_claim(pk)
         except NotFound as exc:
             return error_response(exc)
-        upload = request.files.get("file")
-        if upload is None:
-            return error_response(ValidationFailed([FieldError("file", _l("请以 multipart 字段 file 上传 .xlsx 文件"))]))
-        dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
-        _parsed, result = run_claim_import(pk, upload.read(), upload.filename or "", dry_run=dry_run)
-        if isinstance(result, DomainError):
-            return error_response(result)
-        message = (_l("检查通过，可导入 %(n)d 名人员", n=result.count) if dry_run
-                   else _l("已成功导入 %(n)d 名人员", n=result.count))
-        return self.response(200 if dry_run else 201, message=str(message), count=result.count, dry_run=dry_run,
-                             warnings=[w.as_dict() for w in result.warnings])
+        return import_answer(
+            self, lambda content, name, dry_run: run_claim_import(pk, content, name, dry_run=dry_run),
+            lambda n, dry_run: (_l("检查通过，可导入 %(n)d 名人员", n=n) if dry_run
+                                else _l("已成功导入 %(n)d 名人员", n=n)))

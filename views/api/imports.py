@@ -4,14 +4,15 @@
   (``?dry_run=1``): ``FilingImportApi`` — all rows or none (``actions.imports.import_rows``);
 - ``GET /api/v1/trainee/export.xlsx``: ``TraineeExportApi`` — 导出学员名单 (``services.trainee_export``).
 
-``run_import`` (read + check or import, one commit), ``template_response``, ``download`` (an xlsx attachment),
-``import_limits`` and ``export_response`` are written once here; ``views.ui.imports`` and ``views.ui.trainees`` use
-them too.
+``run_upload`` (read + check or import, one commit; ``run_import`` for a filing), ``import_answer`` (the POST's
+answer), ``template_response``, ``download`` (an xlsx attachment), ``import_limits`` and ``export_response`` are
+written once here; ``views.ui.imports``, ``views.ui.trainees`` and the subsidy claim's person import
+(``views.api.claim_import``, ``views.ui.claim_import``) use them too.
 """
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import quote
 
 from flask import Response, current_app, request
@@ -19,6 +20,7 @@ from flask_appbuilder.api import BaseApi
 from flask_appbuilder.api import expose as api_expose
 from flask_appbuilder.api import protect, safe
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from actions.imports import import_rows
 from actions.specs import import_columns
@@ -79,20 +81,23 @@ def _parse(content: bytes, file_name: str, filing: Filing, kind: str) -> ParsedS
                                 sheet_hint=KIND_LABELS[kind], **import_limits())
 
 
-def run_import(filing: Filing, kind: str, content: bytes, file_name: str, *, dry_run: bool
-               ) -> tuple[Optional[ParsedSheet], Any]:
+def run_upload(content: bytes, file_name: str, *, dry_run: bool, read: Callable[[bytes, str], ParsedSheet],
+               store: Callable[[Session, ParsedSheet, dict], Any],
+               check: Optional[Callable[[Session], None]] = None) -> tuple[Optional[ParsedSheet], Any]:
     """Read and import (or check) an upload; commits once on success, rolls back on any failure.
 
-    Returns ``(parsed sheet or None, ImportResult or DomainError)``.
+    ``check(session)`` refuses before reading (e.g. a target that is not editable), ``read(content, file_name)`` is
+    ``imports.reader``, ``store(session, parsed, source)`` the import action (``source``: file name, SHA-256, rows
+    for its audit event). Returns ``(parsed sheet or None, the action's result or DomainError)``.
     """
     session = db.session
     parsed = None
     try:
-        parsed = _parse(content, file_name, filing, kind)
-        result = import_rows(session, current_actor(), filing.id, kind, parsed.rows, dry_run=dry_run,
-                             sheet=parsed.sheet, preview_rows=PREVIEW_ROWS,
-                             source={"file_name": file_name, "sha256": hashlib.sha256(content).hexdigest(),
-                                     "rows": len(parsed.rows)})
+        if check is not None:
+            check(session)
+        parsed = read(content, file_name)
+        source = {"file_name": file_name, "sha256": hashlib.sha256(content).hexdigest(), "rows": len(parsed.rows)}
+        result = store(session, parsed, source)
         if dry_run:
             session.rollback()
         else:
@@ -104,6 +109,32 @@ def run_import(filing: Filing, kind: str, content: bytes, file_name: str, *, dry
         if error is None:
             raise
         return parsed, error
+
+
+def run_import(filing: Filing, kind: str, content: bytes, file_name: str, *, dry_run: bool
+               ) -> tuple[Optional[ParsedSheet], Any]:
+    """``run_upload`` of a filing import: returns ``(parsed sheet or None, ImportResult or DomainError)``."""
+    return run_upload(
+        content, file_name, dry_run=dry_run, read=lambda c, n: _parse(c, n, filing, kind),
+        store=lambda session, parsed, source: import_rows(
+            session, current_actor(), filing.id, kind, parsed.rows, dry_run=dry_run, sheet=parsed.sheet,
+            preview_rows=PREVIEW_ROWS, source=source))
+
+
+def import_answer(api: BaseApi, run: Callable[[bytes, str, bool], tuple[Any, Any]],
+                  message: Callable[[int, bool], Any], **extra: Any) -> Response:
+    """The POST of an import endpoint: the multipart field ``file``, ``?dry_run=1`` checks only. 200 (checked) or
+    201 (stored) with ``message`` (``message(count, dry_run)``), ``extra``, ``count``, ``dry_run`` and ``warnings``;
+    400 without a file; a refusal (409, 413, 422 with ``errors: [{row, column, value, message}]``) as DESIGN §10."""
+    upload = request.files.get("file")
+    if upload is None:
+        return error_response(ValidationFailed([FieldError("file", _l("请以 multipart 字段 file 上传 .xlsx 文件"))]))
+    dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
+    _parsed, result = run(upload.read(), upload.filename or "", dry_run)
+    if isinstance(result, DomainError):
+        return error_response(result)
+    return api.response(200 if dry_run else 201, message=str(message(result.count, dry_run)), **extra,
+                        count=result.count, dry_run=dry_run, warnings=[w.as_dict() for w in result.warnings])
 
 
 def export_response(filters: trainees.TraineeFilters) -> Response:
@@ -187,19 +218,10 @@ class FilingImportApi(ChineseApiResponses, BaseApi):
             filing = load_scoped(db.session, Filing, pk, current_actor())
         except NotFound as exc:
             return error_response(exc)
-        upload = request.files.get("file")
-        if upload is None:
-            return error_response(ValidationFailed([FieldError("file", _l("请以 multipart 字段 file 上传 .xlsx 文件"))]))
-        dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
-        content = upload.read()
-        _parsed, result = run_import(filing, kind, content, upload.filename or "", dry_run=dry_run)
-        if isinstance(result, DomainError):
-            return error_response(result)
-        body = {"message": str(_l("检查通过，可导入 %(n)d 条%(kind)s", n=result.count, kind=KIND_UI[kind])
-                               if dry_run else _l("已成功导入 %(n)d 条%(kind)s", n=result.count, kind=KIND_UI[kind])),
-                "kind": kind, "count": result.count, "dry_run": dry_run,
-                "warnings": [w.as_dict() for w in result.warnings]}
-        return self.response(200 if dry_run else 201, **body)
+        return import_answer(
+            self, lambda content, name, dry_run: run_import(filing, kind, content, name, dry_run=dry_run),
+            lambda n, dry_run: (_l("检查通过，可导入 %(n)d 条%(kind)s", n=n, kind=KIND_UI[kind]) if dry_run
+                                else _l("已成功导入 %(n)d 条%(kind)s", n=n, kind=KIND_UI[kind])), kind=kind)
 
 
 class TraineeExportApi(ChineseApiResponses, BaseApi):

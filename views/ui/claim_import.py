@@ -4,17 +4,17 @@
 claim page's 人员信息 tab (``/claims/<claim_id>/import``), no menu; back there after 确认导入.
 
 As the filing imports (``views.ui.imports``) the app keeps nothing between the steps: the workbook travels back in a
-hidden form field and is checked again in full at 确认导入. Reading + importing is ``views.api.claim_import``
-(shared with the REST endpoint); every rule is in ``actions.subsidies.person_import``. Only the claim's enterprise
-uses it (``SubsidyClaim`` write permission: reviewers and the admin get 403; another enterprise's claim 404); a claim
-that is not DRAFT/RETURNED is shown read-only and an upload answers 409.
+hidden form field and is checked again in full at 确认导入 — the steps and the page are the filing imports'
+(``views.ui.import_steps``, ``templates/imports/_upload_page.html``). Reading + importing is
+``views.api.claim_import`` (shared with the REST endpoint); every rule is in ``actions.subsidies.person_import``.
+Only the claim's enterprise uses it (``SubsidyClaim`` write permission: reviewers and the admin get 403; another
+enterprise's claim 404); a claim that is not DRAFT/RETURNED is shown read-only and an upload answers 409.
 """
 from __future__ import annotations
 
-import base64
 from typing import Any, Optional
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -23,21 +23,15 @@ from sqlalchemy import func, select
 from actions.subsidies import person_import
 from actions.subsidies.claims import EDITABLE
 from actions.subsidies.person_import import PersonImportResult
-from core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from core.errors import NotFound
 from core.validators import mask_id_number
-from imports import annotate
-from imports.reader import ParsedSheet
 from models.base import db
 from models.enums import ClaimStage, ClaimStatus
 from models.lookups import SkillLevel
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
-from views.api.claim_import import load_claim, run_claim_import, template_response
-from views.api.imports import download, import_limits
+from views.api.claim_import import KIND, load_claim, run_claim_import, template_response
 from views.ui.forms import endpoint_exists
-from views.ui.imports import _letter, _posted_payload  # the filing import screen's helpers, shared
-
-#: The page lists at most this many errors; the annotated workbook and the API list every one.
-MAX_ERRORS_SHOWN = 1000
+from views.ui.import_steps import check_or_confirm, error_workbook, page_context
 
 
 def claim_page_url(claim_id: int) -> Optional[str]:
@@ -61,31 +55,19 @@ class ClaimImportView(BaseView):
         except NotFound:
             abort(404)
 
-    def _page(self, claim: SubsidyClaim, *, parsed: Optional[ParsedSheet] = None, result: Any = None,
-              content: Optional[bytes] = None, file_name: Optional[str] = None, status: int = 200):
-        errors: list[FieldError] = []
-        message = None
-        if isinstance(result, DomainError):
-            message = str(result.message)
-            errors = list(result.errors)
-        preview = result if isinstance(result, PersonImportResult) else None
-        row_errors = bool(parsed) and any(e.row and e.row > parsed.header_row for e in errors)
-        payload = base64.b64encode(content).decode("ascii") if content is not None and (preview or row_errors) \
-            else None
-        levels = {lv.level: lv.name for lv in db.session.query(SkillLevel)} if preview else {}
+    def _page(self, claim: SubsidyClaim, *, status: int = 200, **check: Any):
+        context = page_context(preview_type=PersonImportResult, **check)
+        levels = {lv.level: lv.name for lv in db.session.query(SkillLevel)} if context["preview"] else {}
         existing = db.session.scalar(select(func.count()).select_from(SubsidyClaimPerson)
                                      .where(SubsidyClaimPerson.subsidy_claim_id == claim.id)) or 0
-        limits = import_limits()
         return self.render_template(
-            "claim_import/upload.html", claim=claim, columns=person_import.columns(),
-            editable=claim.status in EDITABLE, parsed=parsed, preview=preview, message=message,
-            errors=errors[:MAX_ERRORS_SHOWN], error_total=len(errors), row_errors=row_errors, payload=payload,
-            file_name=file_name, back_url=claim_page_url(claim.id), existing=existing,
-            letter_of=lambda e: _letter(parsed, e),
+            "claim_import/upload.html", claim=claim, columns=person_import.columns(), kind=KIND,
+            editable=claim.status in EDITABLE, back_url=claim_page_url(claim.id), existing=existing,
+            template_url=url_for("ClaimImportView.template", claim_id=claim.id), upload_url=_upload_url(claim.id),
+            errors_url=url_for("ClaimImportView.errors", claim_id=claim.id),
             preview_cells=lambda v: [v["name"], mask_id_number(v["id_number"]), v.get("certificate_no") or "",
                                      str(levels.get(v.get("skill_level"), v.get("skill_level") or ""))],
-            stage_label=ClaimStage.label(claim.stage), status_label=ClaimStatus.label(claim.status),
-            max_rows=limits["max_rows"], max_mb=max(1, limits["max_bytes"] // (1024 * 1024)),
+            stage_label=ClaimStage.label(claim.stage), status_label=ClaimStatus.label(claim.status), **context,
         ), status
 
     @expose("/<int:claim_id>/import", methods=["GET", "POST"])
@@ -94,27 +76,11 @@ class ClaimImportView(BaseView):
         claim = self._claim(claim_id)
         if request.method == "GET":
             return self._page(claim)
-        action = request.form.get("action", "check")
-        if action == "confirm":
-            content, file_name = _posted_payload()
-        else:
-            upload = request.files.get("file")
-            content = upload.read() if upload else b""
-            file_name = (upload.filename if upload else "") or ""
-        if content is None:
-            flash(str(_l("确认导入的数据已失效，请重新选择文件上传")), "danger")
-            return redirect(url_for("ClaimImportView.upload", claim_id=claim.id))
-        if not content and not file_name:
-            error = ValidationFailed([FieldError("file", _l("请选择要导入的 Excel 文件（.xlsx）"))])
-            return self._page(claim, result=error, status=422)
-        parsed, result = run_claim_import(claim.id, content, file_name, dry_run=action != "confirm")
-        if isinstance(result, PersonImportResult) and not result.dry_run:
-            flash(str(_l("已成功导入 %(n)d 名人员", n=result.count)), "success")
-            return redirect(claim_page_url(claim.id) or url_for("ClaimImportView.upload", claim_id=claim.id))
-        db.session.expire_all()
-        claim = self._claim(claim_id)
-        status = 200 if isinstance(result, PersonImportResult) else getattr(result, "status_code", 422)
-        return self._page(claim, parsed=parsed, result=result, content=content, file_name=file_name, status=status)
+        return check_or_confirm(
+            _runner(claim.id), preview_type=PersonImportResult, retry_url=_upload_url(claim.id),
+            page=lambda status, **check: self._page(self._claim(claim_id), status=status, **check),
+            done=lambda result: (_l("已成功导入 %(n)d 名人员", n=result.count),
+                                 claim_page_url(claim_id) or _upload_url(claim_id)))
 
     @expose("/<int:claim_id>/import/template")
     @has_access
@@ -125,14 +91,14 @@ class ClaimImportView(BaseView):
     @has_access
     def errors(self, claim_id: int):
         claim = self._claim(claim_id)
-        content, file_name = _posted_payload()
-        if not content:
-            flash(str(_l("错误标注文件已失效，请重新上传文件")), "danger")
-            return redirect(url_for("ClaimImportView.upload", claim_id=claim.id))
-        parsed, result = run_claim_import(claim.id, content, file_name, dry_run=True)
-        if parsed is None or not isinstance(result, DomainError) or not result.errors:
-            flash(str(_l("该文件没有可标注的数据错误，请重新上传检查")), "info")
-            return redirect(url_for("ClaimImportView.upload", claim_id=claim.id))
-        annotated = annotate.annotate(content, parsed, result.errors)
-        return download(annotated, annotate.error_file_name(file_name), "claim_persons_errors.xlsx")
+        return error_workbook(_runner(claim.id), retry_url=_upload_url(claim.id),
+                              ascii_name="claim_persons_errors.xlsx")
 
+
+def _upload_url(claim_id: int) -> str:
+    return url_for("ClaimImportView.upload", claim_id=claim_id)
+
+
+def _runner(claim_id: int):
+    """``import_steps.Run`` of the claim: read + import (or check) its persons."""
+    return lambda content, file_name, dry_run: run_claim_import(claim_id, content, file_name, dry_run=dry_run)

@@ -42,7 +42,7 @@ from models.subsidy import SubsidyClaim
 from queries import claims as cq
 from views.downloads import attachment_response
 from views.glue import attempt
-from views.ui.forms import abort_for, error_map, posted, row_values
+from views.ui.forms import abort_for, error_map, posted, posted_file, row_values
 from views.ui.row_actions import dispatch, offered
 
 ENTITY = "subsidy_claim"
@@ -276,9 +276,7 @@ class ClaimView(BaseView):
     def upload(self, claim_id: int):
         actor = enterprise_actor()
         kind = request.form.get("kind", "")
-        upload = request.files.get("file")
-        name = upload.filename if upload else ""
-        content = upload.read() if upload else b""
+        name, content = posted_file()
         error, row = attempt(ca.add_claim_attachment, actor, claim_id, kind, name, content)
         if error is None:
             flash(str(_l("附件“%(name)s”已上传", name=row.file_name)), "success")

@@ -54,7 +54,8 @@ from queries.children import PAGE_SIZES, ListArgs, attachment_kinds, child_page
 from views.downloads import attachment_response
 from views.glue import attempt
 from views.ui.row_actions import dispatch, offered
-from views.ui.forms import abort_for, endpoint_exists, error_map, posted, programme_or_404, row_values
+from views.ui.forms import (abort_for, endpoint_exists, error_map, posted, posted_file, programme_or_404,
+                            row_values)
 
 #: Tab key → (label, which child kind of actions.filings.save_child it edits, or None).
 TABS: dict[str, tuple[Any, Optional[str]]] = {
@@ -405,9 +406,7 @@ class FilingView(BaseView):
     def upload(self, filing_id: int):
         actor = current_actor()
         kind = request.form.get("kind", "")
-        upload = request.files.get("file")
-        name = upload.filename if upload else ""
-        content = upload.read() if upload else b""
+        name, content = posted_file()
         error, result = attempt(attachment_actions.add_attachment, actor, filing_id, kind, name, content)
         if error is None:
             flash(str(_l("材料“%(name)s”已上传", name=result.file_name)), "success")

@@ -63,6 +63,14 @@ def posted(fields: tuple[str, ...]) -> dict[str, str]:
     return {f: request.form.get(f, "") for f in fields}
 
 
+def posted_file(field: str = "file") -> tuple[str, bytes]:
+    """The uploaded file of a multipart form: ``(file name, content)``, both empty when none was chosen."""
+    upload = request.files.get(field)
+    if upload is None:
+        return "", b""
+    return upload.filename or "", upload.read()
+
+
 def endpoint_exists(name: str) -> bool:
     """Whether a screen is registered (links to screens of other modules are only shown when they exist)."""
     return name in current_app.view_functions

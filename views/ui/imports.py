@@ -2,18 +2,16 @@
 list with 【下载错误标注文件】 (``FilingImportView``, no menu: reached from the filing tabs).
 
 The app is stateless: between 检查 and 确认导入 (and for the annotated error file) the uploaded workbook travels
-back in a hidden form field (base64, url-encoded form — no per-field size limit) and is checked again in full;
-nothing is kept on the server. Views are thin: reading is ``imports.reader``, every rule is in
-``actions.imports.import_rows``, and reading + importing is ``views.api.imports.run_import`` (shared with the REST
-endpoint).
+back in a hidden form field and is checked again in full; nothing is kept on the server. The steps and the page
+are shared with a subsidy claim's person import (``views.ui.import_steps``, ``templates/imports/_upload_page.html``).
+Views are thin: reading is ``imports.reader``, every rule is in ``actions.imports.import_rows``, and reading +
+importing is ``views.api.imports.run_import`` (shared with the REST endpoint).
 """
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any, Optional
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -22,22 +20,19 @@ from sqlalchemy import func, select
 from actions.imports import MODELS, ImportResult
 from actions.specs import import_columns
 from actions.transitions import FILING_EDITABLE
-from core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from core.errors import NotFound
 from core.validators import mask_id_number
-from imports import annotate
-from imports.reader import ParsedSheet
 from imports.specs import KINDS
 from models.base import db
 from models.enums import ApprenticeshipType, CourseMode, Education, FilingStatus, Gender, Programme, TeacherKind
 from models.filing import Course, Filing, TrainingClass
 from models.lookups import Occupation, SkillLevel
 from models.scope import current_actor, load_scoped
-from views.api.imports import KIND_UI, download, import_limits, run_import, template_response
+from views.api.imports import KIND_UI, run_import, template_response
 from views.ui.forms import endpoint_exists
+from views.ui.import_steps import check_or_confirm, error_workbook, page_context
 
 TAB_OF_KIND = {"training_class": "classes", "teacher": "teachers", "trainee": "trainees", "course": "courses"}
-#: The page lists at most this many errors; the annotated workbook and the API list every one.
-MAX_ERRORS_SHOWN = 1000
 
 
 class FilingImportView(BaseView):
@@ -61,31 +56,21 @@ class FilingImportView(BaseView):
             return url_for("FilingView.tab", filing_id=filing.id, tab=TAB_OF_KIND[kind])
         return None
 
-    def _page(self, filing: Filing, kind: str, *, parsed: Optional[ParsedSheet] = None,
-              result: Any = None, content: Optional[bytes] = None, file_name: Optional[str] = None,
-              status: int = 200):
+    def _page(self, filing: Filing, kind: str, *, status: int = 200, **check: Any):
         actor = current_actor()
         editable = actor.is_enterprise and filing.status in FILING_EDITABLE
         columns = import_columns(kind, filing.apprenticeship_type)
-        errors: list[FieldError] = []
-        message = None
-        if isinstance(result, DomainError):
-            message = str(result.message)
-            errors = list(result.errors)
-        preview = result if isinstance(result, ImportResult) else None
-        row_errors = bool(parsed) and any(e.row and e.row > parsed.header_row for e in errors)
-        payload = base64.b64encode(content).decode("ascii") if content is not None and (preview or row_errors) \
-            else None
-        context = _preview_context(filing, kind) if preview else {}
+        context = page_context(preview_type=ImportResult, **check)
+        names = _preview_context(filing, kind) if context["preview"] else {}
         return self.render_template(
             "imports/upload.html", filing=filing, kind=kind, kind_label=KIND_UI[kind], columns=columns,
-            editable=editable, parsed=parsed, preview=preview, message=message,
-            errors=errors[:MAX_ERRORS_SHOWN], error_total=len(errors), error_rows=len({e.row for e in errors if e.row}),
-            row_errors=row_errors, payload=payload, file_name=file_name, back_url=self._back_url(filing, kind),
-            letter_of=lambda e: _letter(parsed, e), preview_cells=lambda v: _preview_cells(kind, v, context),
+            editable=editable, back_url=self._back_url(filing, kind),
+            template_url=url_for("FilingImportView.template", filing_id=filing.id, kind=kind),
+            upload_url=_upload_url(filing, kind),
+            errors_url=url_for("FilingImportView.errors", filing_id=filing.id, kind=kind),
+            preview_cells=lambda v: _preview_cells(kind, v, names)[:len(columns)],
             existing=_existing(filing, kind), programme_label=Programme.label(filing.programme),
-            type_label=ApprenticeshipType.label, status_label=FilingStatus.label, max_rows=import_limits()["max_rows"],
-            max_mb=max(1, import_limits()["max_bytes"] // (1024 * 1024)),
+            type_label=ApprenticeshipType.label, status_label=FilingStatus.label, **context,
         ), status
 
     @expose("/<int:filing_id>/import/<kind>", methods=["GET", "POST"])
@@ -94,29 +79,11 @@ class FilingImportView(BaseView):
         filing = self._filing(filing_id, kind)
         if request.method == "GET":
             return self._page(filing, kind)
-        action = request.form.get("action", "check")
-        if action == "confirm":
-            content, file_name = _posted_payload()
-        else:
-            upload = request.files.get("file")
-            content = upload.read() if upload else b""
-            file_name = (upload.filename if upload else "") or ""
-        if content is None:
-            flash(str(_l("确认导入的数据已失效，请重新选择文件上传")), "danger")
-            return redirect(url_for("FilingImportView.upload", filing_id=filing.id, kind=kind))
-        if not content and not file_name:
-            error = ValidationFailed([FieldError("file", _l("请选择要导入的 Excel 文件（.xlsx）"))])
-            return self._page(filing, kind, result=error, status=422)
-        parsed, result = run_import(filing, kind, content, file_name, dry_run=action != "confirm")
-        if isinstance(result, ImportResult) and not result.dry_run:
-            flash(str(_l("已成功导入 %(n)d 条%(kind)s", n=result.count, kind=KIND_UI[kind])), "success")
-            return redirect(self._back_url(filing, kind)
-                            or url_for("FilingImportView.upload", filing_id=filing.id, kind=kind))
-        db.session.expire_all()
-        filing = self._filing(filing_id, kind)
-        status = 200 if isinstance(result, ImportResult) else getattr(result, "status_code", 422)
-        return self._page(filing, kind, parsed=parsed, result=result, content=content, file_name=file_name,
-                          status=status)
+        return check_or_confirm(
+            _runner(filing, kind), preview_type=ImportResult, retry_url=_upload_url(filing, kind),
+            page=lambda status, **check: self._page(self._filing(filing_id, kind), kind, status=status, **check),
+            done=lambda result: (_l("已成功导入 %(n)d 条%(kind)s", n=result.count, kind=KIND_UI[kind]),
+                                 self._back_url(filing, kind) or _upload_url(filing, kind)))
 
     @expose("/<int:filing_id>/import/<kind>/template")
     @has_access
@@ -128,34 +95,17 @@ class FilingImportView(BaseView):
     @has_access
     def errors(self, filing_id: int, kind: str):
         filing = self._filing(filing_id, kind)
-        content, file_name = _posted_payload()
-        if not content:
-            flash(str(_l("错误标注文件已失效，请重新上传文件")), "danger")
-            return redirect(url_for("FilingImportView.upload", filing_id=filing.id, kind=kind))
-        parsed, result = run_import(filing, kind, content, file_name, dry_run=True)
-        if parsed is None or not isinstance(result, DomainError) or not result.errors:
-            flash(str(_l("该文件没有可标注的数据错误，请重新上传检查")), "info")
-            return redirect(url_for("FilingImportView.upload", filing_id=filing.id, kind=kind))
-        annotated = annotate.annotate(content, parsed, result.errors)
-        return download(annotated, annotate.error_file_name(file_name), f"{kind}_errors.xlsx")
+        return error_workbook(_runner(filing, kind), retry_url=_upload_url(filing, kind),
+                              ascii_name=f"{kind}_errors.xlsx")
 
 
-def _posted_payload() -> tuple[Optional[bytes], str]:
-    try:
-        content = base64.b64decode(request.form.get("content", ""), validate=True)
-    except (binascii.Error, ValueError):
-        return None, ""
-    return content or None, (request.form.get("file_name") or "")[:255]
+def _upload_url(filing: Filing, kind: str) -> str:
+    return url_for("FilingImportView.upload", filing_id=filing.id, kind=kind)
 
 
-def _letter(parsed: Optional[ParsedSheet], error: FieldError) -> str:
-    if parsed is None:
-        return ""
-    letter = parsed.letter_of(error.field)
-    if letter:
-        return letter
-    column = error.column or ""
-    return column if column.isascii() and column.isalpha() else ""
+def _runner(filing: Filing, kind: str):
+    """``import_steps.Run`` of one kind of row of the filing."""
+    return lambda content, file_name, dry_run: run_import(filing, kind, content, file_name, dry_run=dry_run)
 
 
 def _existing(filing: Filing, kind: str) -> int:
