@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_babel import lazy_gettext
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
