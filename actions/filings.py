@@ -71,6 +71,20 @@ FILING_EDITABLE = frozenset({FilingStatus.DRAFT, FilingStatus.RETURNED})
 RECOGNITION_MISSING = _l("该机构没有当前有效的产业技能生态链企业认定记录，请联系当地人社部门维护")
 NOT_EDITABLE = _l("备案已提交或已审核，当前不能修改；如需修改请先撤回（已提交待审核时）")
 R9_CONFLICT = _l("该人员已在其他在训的学徒制培训备案中（培训期间重叠），同一人同一时间只能参加一个备案")
+# 《劳动法》第十五条 (issue 12): nobody under 16 on the class start, whatever the type — neither DESIGN nor the
+# manual makes an exception for 学生学徒制.
+MIN_WORKING_AGE = 16
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years of age (周岁) on ``day``."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def under_age_message(names: str, start: date) -> Any:
+    """The refusal of trainees under 16 on ``start``; ``names`` like "张三（15周岁）、李四（14周岁）"."""
+    return _l("%(names)s在培训开始日期（%(start)s）未满16周岁。根据《劳动法》第十五条，禁止用人单位招用未满十六周岁的"
+              "未成年人", names=names, start=start.isoformat())
 
 
 
@@ -318,6 +332,11 @@ def clean_trainee(session: Session, filing: Filing, data: dict, *, pk: Optional[
             clean.error("id_number", _l("该人员已在本备案中，不能重复添加"), info.number)
         elif check_r9 and conflicting_id_numbers(session, filing, [info.number]):
             clean.error("id_number", R9_CONFLICT, info.number)
+        start = filing_period(filing)[0]  # the earliest class start; without a class the submit check decides
+        if start and age_on(info.birth_date, start) < MIN_WORKING_AGE:
+            age = age_on(info.birth_date, start)
+            clean.error("id_number", under_age_message(f"{clean.out.get('name') or ''}（{age}周岁）", start),
+                        info.number)
     return clean.finish()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actions.checklist import under_age_problem
 from actions.filings import active_id_numbers, conflicting_id_numbers, lock_persons
 from actions.workflow import run
 from core.clock import today
@@ -74,16 +75,23 @@ def _decided_by(actor: Actor, filing: Filing, opinion: Optional[str]) -> None:
 
 def approve_guard(session: Session, actor: Actor, filing: Filing, values: dict) -> None:
     """R9 re-checked at approval, under the person locks: nobody of this filing may meanwhile be active in another
-    SUBMITTED/APPROVED filing whose period overlaps (the other filing is not named: another enterprise's).
+    SUBMITTED/APPROVED filing whose period overlaps (the other filing is not named: another enterprise's); and
+    nobody under 16 on the class start (issue 12, 《劳动法》第十五条).
 
     :raises ValidationFailed: names the filing's trainees concerned.
     """
     lock_persons(session, active_id_numbers(session, filing))
+    errors = []
     conflicts = conflicting_id_numbers(session, filing)
     if conflicts:
         names = "、".join(t.name for t in filing.trainees if t.id_number in conflicts)
-        raise ValidationFailed([FieldError("trainees", _l("以下人员已在其他在训的学徒制培训备案中（培训期间重叠），"
-                                                          "不能审核通过，请退回企业处理：%(names)s", names=names))])
+        errors.append(FieldError("trainees", _l("以下人员已在其他在训的学徒制培训备案中（培训期间重叠），"
+                                                "不能审核通过，请退回企业处理：%(names)s", names=names)))
+    under_age = under_age_problem(session, filing)  # issue 12: re-checked, a class start may have moved
+    if under_age:
+        errors.append(FieldError("trainees", _l("%(problem)s；不能审核通过，请退回企业处理", problem=under_age)))
+    if errors:  # the reviewer's page shows the message only: every reason in it
+        raise ValidationFailed(errors, "；".join(str(e.message) for e in errors))
 
 
 def approve_effect(session: Session, actor: Actor, filing: Filing, values: dict) -> dict:

@@ -132,7 +132,11 @@ class FilingApi(ContractApi):
     @permission_name("checklist")
     @operation("get", "提交审核清单",
                "与“提交审核”页面相同的清单：{\"ready\", \"items\": [{\"code\", \"label\", \"ok\", \"message\", "
-               "\"tab\"}], \"missing_attachment_kinds\": [...]}。",
+               "\"tab\"}], \"missing_attachment_kinds\": [...], \"warnings\": [{\"code\", \"message\", "
+               "\"rows\"?}]}。warnings 为提醒（不影响 ready，不阻止提交；审核人员同样可见），仅在备案未审核时给出："
+               "trainee_over_60（开班时年满60周岁，rows 含 id、name、age，最多列 20 人）、class_ended（培训结束日期已过）、"
+               "course_hours（课程课时合计少于培训课时）、headcount（在训人数少于计划培训人数）。"
+               "开班时未满16周岁的培训人员不是提醒而是 trainee 检查项的问题（《劳动法》第十五条）。",
                ok={"description": "清单", "content": json_content(schema_ref("FilingChecklist"))})
     def checklist(self, pk: int):
         return api_call(checklist_actions.checklist, current_actor(), pk, render=lambda result: result.as_dict())

@@ -19,6 +19,7 @@ from flask import abort, current_app, flash, make_response, redirect, request, u
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
+from actions import checklist as checklist_actions
 from actions import filings as filing_actions
 from core.errors import DomainError, NotFound
 from models.base import db
@@ -141,6 +142,7 @@ class ReviewFilingView(BaseView):
             trainees=_trainee_rows(trainee_page.items, full_id=actor.is_reviewer), courses=courses,
             rows_page=trainee_page, list_args=trainee_args, page_sizes=PAGE_SIZES, tab_url=trainee_url,
             counts=filing_actions.count_rows(db.session, filing),
+            warnings=checklist_actions.review_warnings(db.session, filing),  # issue 12: as on 提交审核
             full_id=actor.is_reviewer, preview_types=INLINE_TYPES,
             programme_label=Programme.label, type_label=ApprenticeshipType.label, status_label=FilingStatus.label,
             kind_label=TeacherKind.label, mode_label=CourseMode.label, class_status_label=ClassStatus.label,
