@@ -104,8 +104,10 @@ def _fill(db, classes: int, courses: int, rows: int) -> None:
     params = {"ent": ent.id, "n": classes, "courses": courses, "per": TRAINEES_PER_CLASS, "today": day}
     statements = [
         """INSERT INTO filing (programme, apprenticeship_type, enterprise_id, city_code, status, filing_no,
-               commitment_accepted, created_at, updated_at, version, approved_at, contact_name, contact_phone)
-           SELECT 'ENTERPRISE', 'NEW_APPRENTICE', :ent, '4401', 'APPROVED', 'BENCH-' || g, true, now(), now(), 1,
+               application_no, commitment_accepted, created_at, updated_at, version, approved_at, contact_name,
+               contact_phone)
+           SELECT 'ENTERPRISE', 'NEW_APPRENTICE', :ent, '4401', 'APPROVED', 'BENCH-' || g, 'BENCH-SQ-' || g, true,
+                  now(), now(), 1,
                   now() - g * interval '1 minute', '基准', '13800138000' FROM generate_series(1, :n) g""",
         """INSERT INTO training_class (filing_id, occupation_code, skill_level, start_date, end_date, hours,
                planned_headcount, date_change_count, status)

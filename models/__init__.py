@@ -17,11 +17,13 @@ from models.filing import (
     TrainingClass,
 )
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
+from models.numbering import ApplicationNumberCounter  # also registers the 申请编号 listener on Filing
 from models.security import AppUser
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
 
 __all__ = [
     "AppUser",
+    "ApplicationNumberCounter",
     "Attachment",
     "Attendance",
     "AuditEvent",

@@ -38,6 +38,10 @@ class Filing(Model):
     __table_args__ = (
         Index("ix_filing_enterprise_status", "enterprise_id", "status"),
         Index("ix_filing_city_status", "city_code", "status"),
+        # Issue 12: 申请编号 is unique; the lists sort by it, by 创建时间 and by 提交时间 on the server.
+        Index("ux_filing_application_no", "application_no", unique=True),
+        Index("ix_filing_created_at", "created_at"),
+        Index("ix_filing_submitted_at", "submitted_at"),
         {"extend_existing": True, "sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +51,8 @@ class Filing(Model):
     city_code: Mapped[str] = mapped_column(ForeignKey("city.code"), nullable=False)
     status: Mapped[str] = mapped_column(String(16), default=FilingStatus.DRAFT, nullable=False)
     filing_no: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    # 申请编号: set on INSERT and never changed (models/numbering.py, issue 12).
+    application_no: Mapped[str] = mapped_column(String(32), nullable=False)
     commitment_accepted: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     commitment_accepted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
     commitment_accepted_at: Mapped[Optional[datetime]] = mapped_column(DateTime)

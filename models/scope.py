@@ -37,6 +37,7 @@ from models.filing import (
     TrainingClass,
 )
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
+from models.numbering import ApplicationNumberCounter
 from models.security import AppUser
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
 
@@ -202,7 +203,7 @@ def scope_condition(model: type, actor: Actor):
                 | (AuditEvent.filing_id.is_(None) & ((AuditEvent.entity != Filing.__tablename__)
                                                      | AuditEvent.entity_id.in_(_filing_ids(actor)))))
         return false()
-    if model in (FilingNumberCounter, PersonLock):
+    if model in (FilingNumberCounter, PersonLock, ApplicationNumberCounter):
         return true() if actor.is_admin else false()
     if model is AppUser:
         return true() if actor.is_admin else AppUser.id == actor.user_id

@@ -1,5 +1,6 @@
 """单位培训人员查询 (manual §3.2.1.3, §3.2.2.3): the trainees of the user's filings (both programmes), searchable
-by name, ID number, filing number, programme, type, filing status, trainee status and class dates.
+by name, ID number, filing number (备案编号 or 申请编号, issue 12), programme, type, filing status, trainee status
+and class dates; a bad date is reported under its field (``date_errors``) with the typed text kept.
 
 One SELECT gives a page (plus one COUNT), whatever the page size: the class period and first occupation of each
 filing come from a grouped sub-query joined once. The same SELECT is the row source of the streamed
@@ -20,6 +21,7 @@ from models.enums import ApprenticeshipType, ClassStatus, FilingStatus, Programm
 from models.filing import Filing, Trainee, TrainingClass
 from models.lookups import Occupation, SkillLevel
 from models.scope import Actor, scope_condition
+from queries.filings import number_matches
 from queries.paging import Page, paginate
 from queries.search import contains, parse_days
 
@@ -53,6 +55,9 @@ class TraineeFilters:
     date_from: Optional[date] = None
     date_to: Optional[date] = None
     errors: list[str] = field(default_factory=list)
+    #: Issue 12: per bad date field, its message (shown under the field) and the text as typed (kept in the form).
+    date_errors: dict[str, str] = field(default_factory=dict)
+    date_inputs: dict[str, str] = field(default_factory=dict)
 
     FIELDS = ("name", "id_number", "filing_no", "programme", "apprenticeship_type", "filing_status", "status",
               "date_from", "date_to")
@@ -68,11 +73,18 @@ class TraineeFilters:
                              ("filing_status", FilingStatus), ("status", TraineeStatus)):
             value = normalize_text(args.get(key))
             setattr(out, key, value if value in codeset.codes() else None)
-        days, errors = parse_days({key: normalize_text(args.get(key)) for key in DATE_LABELS}, DATE_LABELS,
-                                  _bad_date)
+        typed = {key: normalize_text(args.get(key)) for key in DATE_LABELS}
+        days, errors = parse_days(typed, DATE_LABELS, _bad_date)
         out.date_from, out.date_to = days.get("date_from"), days.get("date_to")
         out.errors.extend(errors.values())
+        out.date_errors = errors
+        out.date_inputs = {key: value for key, value in typed.items() if value}
         return out
+
+    def date_input(self, key: str) -> str:
+        """What the date field shows: the date understood (YYYY-MM-DD), or the bad text as typed."""
+        value = getattr(self, key)
+        return value.isoformat() if value else self.date_inputs.get(key, "")
 
     def as_args(self) -> dict[str, str]:
         """The non-empty filters as query-string values (pagination and export links)."""
@@ -93,7 +105,7 @@ class TraineeFilters:
             else:
                 conds.append(contains(Trainee.id_number, self.id_number))
         if self.filing_no:
-            conds.append(contains(Filing.filing_no, self.filing_no.upper()))
+            conds.append(number_matches(self.filing_no))
         if self.programme:
             conds.append(Filing.programme == self.programme)
         if self.apprenticeship_type:
@@ -165,8 +177,9 @@ def count_trainees(session: Session, actor: Actor, filters: TraineeFilters) -> i
 def trainee_page(session: Session, actor: Actor, filters: TraineeFilters, page: Any,
                  page_size: int = PAGE_SIZE) -> Page:
     """One page of trainees (rows as mappings of ``trainee_select``'s columns); ``page`` is user input."""
-    return paginate(session, trainee_select(actor, filters), page, page_size, count_select(actor, filters),
-                    rows="mappings")
+    # The 申请编号 names a filing not yet approved (issue 12); added here only (the export keeps its columns).
+    stmt = trainee_select(actor, filters).add_columns(Filing.application_no)
+    return paginate(session, stmt, page, page_size, count_select(actor, filters), rows="mappings")
 
 
 def occupation_text(code: Optional[str], name: Optional[str], count: Optional[int]) -> str:

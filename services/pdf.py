@@ -95,6 +95,7 @@ def form_context(filing: Any, printed_at: Optional[datetime] = None) -> dict:
     return {
         "title": str(FORM_TITLES.get(filing.programme, FORM_TITLES[Programme.ENTERPRISE])),
         "filing_no": filing.filing_no or "",
+        "application_no": filing.application_no or "",  # 申请编号 (issue 12): the number it was filed under
         "status_label": FilingStatus.label(filing.status),
         "programme_label": Programme.label(filing.programme),
         "type_label": ApprenticeshipType.label(filing.apprenticeship_type),

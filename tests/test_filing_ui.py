@@ -846,9 +846,12 @@ def test_import_button_only_when_the_import_screen_exists_and_editable(app, clie
 def test_results_list_columns_and_rows(client, gz):
     login(client, "ent_gz")
     html = body(client.get("/filing/results/ENTERPRISE").get_data(as_text=True))
-    for header in ("备案编号", "学徒制培训类型", "职业（工种）", "培训等级", "开班日期", "结班日期", "培训人数", "状态",
-                   "提交时间", "审核意见", "操作"):
+    for header in ("职业（工种）", "培训等级", "开班日期", "结班日期", "审核意见", "操作"):
         assert f"<th>{header}</th>" in html
+    assert ">培训人数</th>" in html and '<th class="type">学徒制培训类型</th>' in html
+    for key, header in (("application_no", "申请编号"), ("filing_no", "备案编号"), ("status", "状态"),
+                        ("created_at", "创建时间"), ("submitted_at", "提交时间")):  # sortable (issue 12)
+        assert re.search(rf'<a href="[^"]*" class="sort-link" id="sort-{key}"[^>]*>{header}', html), header
     assert html.count('class="btn btn-xs btn-primary enter-link"') == 4
     assert "XT4401-2026-" in html or "XT4401-" in html
     for label in ("未提交", "已提交待审核", "已退回", "审核通过"):

@@ -128,6 +128,7 @@ LABELS = {
     "city.name": _l("地市"),
     "status": _l("状态"),
     "filing_no": _l("备案编号"),
+    "application_no": _l("申请编号"),
     "commitment_accepted": _l("已确认承诺书"),
     "institution_id": _l("合作培训机构"),
     "other_institution_name": _l("其他培训机构名称"),

@@ -24,7 +24,7 @@ from views.base import API_PERMISSIONS, interface
 from views.glue import api_call
 
 FILING_COLUMNS = [
-    "id", "programme", "apprenticeship_type", "enterprise_id", "city_code", "status", "filing_no",
+    "id", "programme", "apprenticeship_type", "enterprise_id", "city_code", "status", "filing_no", "application_no",
     "commitment_accepted", "institution_id", "other_institution_name", "contact_name", "contact_phone",
     "submitted_at", "approved_at", "review_opinion", "reviewed_at", "created_at", "updated_at",
     "enterprise.name", "city.name",
@@ -95,15 +95,17 @@ class FilingApi(ContractApi):
     list_columns = show_columns = FILING_COLUMNS
     add_columns = [*CREATE_FIELDS, *FILING_INFO_FIELDS, *FILING_INSTITUTION_FIELDS]
     edit_columns = list(FILING_INFO_FIELDS + FILING_INSTITUTION_FIELDS)
-    search_columns = ["status", "programme", "apprenticeship_type", "filing_no", "enterprise_id", "city_code"]
+    search_columns = ["status", "programme", "apprenticeship_type", "filing_no", "application_no", "enterprise_id",
+                      "city_code"]
     simple_filters = {name: name for name in search_columns}
-    order_columns = ["id", "status", "filing_no", "submitted_at", "approved_at", "created_at"]
+    order_columns = ["id", "status", "filing_no", "application_no", "submitted_at", "approved_at", "created_at"]
     base_order = ("id", "desc")
     code_labels = {"programme": Programme, "apprenticeship_type": ApprenticeshipType, "status": FilingStatus}
     openapi_spec_methods = {
         "get_list": {"get": {"description": (
             "备案列表（按权限范围：企业只看本单位，地市审核员只看本市已提交的备案，省级管理员看全部）。"
             "除 rison 参数 q 外，也可用简单查询参数筛选：status、programme、apprenticeship_type、filing_no、"
+            "application_no（申请编号，创建时即生成，不变）、"
             "enterprise_id、city_code（等于），以及 page、page_size、order_column、order_direction。")}},
         "post": {"post": {"description": (
             "申请备案：请求体 {programme, apprenticeship_type, commitment_accepted: true}。"

@@ -51,6 +51,7 @@ from models.scope import current_actor, load_scoped
 from models.security import AppUser
 from queries import filings as filing_queries
 from queries.children import PAGE_SIZES, ListArgs, attachment_kinds, child_page
+from queries.sorting import Sort
 from views.downloads import attachment_response
 from views.glue import attempt
 from views.ui.row_actions import dispatch, offered
@@ -179,12 +180,17 @@ class FilingView(BaseView):
         programme = programme_or_404(programme)
         actor = current_actor()
         filters = filing_queries.ResultFilters.from_args(programme, request.args)
-        found = filing_queries.results_page(db.session, actor, filters, request.args.get("page", 1))
+        sort = Sort.from_args(request.args, filing_queries.SORT_COLUMNS)  # issue 12: whitelisted sort/dir
+        found = filing_queries.results_page(db.session, actor, filters, request.args.get("page", 1), sort=sort)
         page = found.page
         keep = filters.as_args()
+        base = url_for("FilingView.results", programme=programme)
 
         def page_url(n: int) -> str:
-            return url_for("FilingView.results", programme=programme) + "?" + urlencode({**keep, "page": n})
+            return base + "?" + urlencode({**keep, **sort.as_args(), "page": n})
+
+        def sort_url(key: str) -> str:
+            return base + "?" + urlencode({**keep, **sort.toggled(key, filing_queries.SORT_COLUMNS).as_args()})
 
         return self.render_template(
             "filing/results.html", programme=programme, programme_label=Programme.label(programme),
@@ -194,6 +200,7 @@ class FilingView(BaseView):
             types=[(c, ApprenticeshipType.label(c)) for c in TYPES_BY_PROGRAMME[programme]],
             statuses=FilingStatus.choices(), status_style=STATUS_STYLE, type_label=ApprenticeshipType.label,
             status_label=FilingStatus.label, can_apply=actor.is_enterprise, page_size=page.page_size,
+            sort=sort, sort_url=sort_url,
         )
 
     # -----------------------------------------------------------------------------------------------------

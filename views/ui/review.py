@@ -39,6 +39,8 @@ from models.filing import Attachment, Filing
 from models.scope import Actor, current_actor, load_scoped
 from models.security import AppUser
 from queries import review as review_queries
+from queries.filings import SORT_COLUMNS
+from queries.sorting import Sort
 from queries.children import PAGE_SIZES, ListArgs, child_page
 from queries.audit import timeline_context
 from views.api.documents import pdf_response, printable_filing
@@ -101,15 +103,23 @@ class ReviewFilingView(BaseView):
     def list(self):
         actor = current_actor()
         _require_review_reader(actor)
-        filters = review_queries.QueueFilters.from_args(request.args)
-        found = review_queries.queue_page(db.session, actor, filters, request.args.get("page", 1))
+        filters = review_queries.QueueFilters.from_args(request.args, actor)
+        sort = Sort.from_args(request.args, SORT_COLUMNS)  # issue 12: whitelisted; default = pending first
+        found = review_queries.queue_page(db.session, actor, filters, request.args.get("page", 1), sort=sort)
+        base = url_for("ReviewFilingView.list")
 
         def page_url(n: int) -> str:
-            return url_for("ReviewFilingView.list") + "?" + urlencode({**filters.as_args(), "page": n})
+            return base + "?" + urlencode({**filters.as_args(), **sort.as_args(), "page": n})
 
+        def sort_url(key: str) -> str:
+            return base + "?" + urlencode({**filters.as_args(), **sort.toggled(key, SORT_COLUMNS).as_args()})
+
+        # 地市 filter: the admin's only (a reviewer is fixed to its city)
+        cities = review_queries.city_choices(db.session) if actor.is_admin else []
         return self.render_template(
             "review/list.html", rows=found.items, filters=filters, total=found.total, page=found.page,
             pages=found.pages, page_url=page_url, page_size=found.page_size, actor=actor,
+            sort=sort, sort_url=sort_url, cities=cities,
             programmes=Programme.choices(), types=ApprenticeshipType.choices(),
             statuses=[(s, FilingStatus.label(s)) for s in review_queries.visible_statuses(actor)],
             programme_label=Programme.label, type_label=ApprenticeshipType.label, status_label=FilingStatus.label,
