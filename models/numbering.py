@@ -12,7 +12,6 @@ creating transaction ends; SQLite serialises writers), and a rolled-back creatio
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import Date, Integer, String, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -70,9 +69,3 @@ def _assign_application_no(_mapper, connection: Connection, target: Filing) -> N
         target.application_no = format_application_no(target.city_code, day,
                                                        next_sequence(connection, target.city_code, day))
 
-
-def application_no_of(filing: Optional[Filing]) -> str:
-    """The number to name a filing by: its 备案编号 once approved, else its 申请编号."""
-    if filing is None:
-        return ""
-    return filing.filing_no or filing.application_no or ""
