@@ -299,9 +299,9 @@ def test_claim_form_approved_amount_escaping_and_long_texts_stay_on_one_page(app
     with app.app_context():
         claim_id = make_claim(3, special=True, approved_amount=Decimal("12000.00"), status="APPROVED",
                               review_opinion=long_text + "<script>x</script>", reviewed_at=datetime(2027, 5, 6, 3),
-                              bank_account_name="<b>&" + "账户" * 80, contact_name="<i>联系人</i>")
+                              bank_account_name="<b>&" + "账户" * 62, contact_name="<i>联系人</i>")
         claim = load(claim_id)
-        claim.enterprise.address = long_text
+        claim.enterprise.address = long_text[:255]  # the columns' own limits (PostgreSQL enforces them)
         db.session.flush()
         html = docs.render_claim_form_html(db.session, claim)
         data = docs.claim_form_pdf(db.session, claim)
