@@ -26,7 +26,10 @@
     if (!$.fn.select2) { return; }
     $(".my_select2").each(function () {
       var $el = $(this);
-      $el.select2({placeholder: "请选择", allowClear: true, theme: "bootstrap"});
+      // FAB's empty choice has the value "__None": as the placeholder's id select2 shows it greyed as 请选择, and
+      // its clear button (×) chooses it again, so a cleared 所属单位 saves "none" (issue 12).
+      var blank = $el.find('option[value="__None"]').length ? {id: "__None", text: "请选择"} : "请选择";
+      $el.select2({placeholder: blank, allowClear: true, theme: "bootstrap"});
     });
     labelWidgets();
     $(document).on("select2:open select2:select select2:unselect", labelWidgets);
@@ -43,6 +46,12 @@
     });
     $(".select2-search__field").attr("aria-label", "输入以搜索");
     $("ul.select2-selection__rendered").attr("role", "list");
+    // select2's single-choice box (role=textbox) is named by its title, which it drops while the placeholder 请选择
+    // shows: name it after the field's label.
+    $("select.my_select2").each(function () {
+      var label = $.trim($("label[for='" + this.id + "']").first().text().replace(/\*/g, ""));
+      if (label) { $("#select2-" + this.id + "-container").attr("aria-label", label); }
+    });
   }
   $(labelWidgets);
 

@@ -30,9 +30,11 @@
     var form = this;
     if (form.getAttribute("data-confirmed") === "yes") { return true; }
     event.preventDefault();
+    var submitter = (event.originalEvent && event.originalEvent.submitter) || null;
     confirmDialog(form.getAttribute("data-confirm"), function () {
       form.setAttribute("data-confirmed", "yes");
-      form.submit();
+      // requestSubmit: the clicked button's formaction is kept and static/forms.js sees the submit (busy state)
+      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
     });
     return false;
   });

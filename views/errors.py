@@ -1,4 +1,5 @@
-"""Chinese error pages for the screens and DESIGN §10 JSON bodies for the API (400/403/404/405/413/500, CSRF).
+"""Chinese error pages for the screens and DESIGN §10 JSON bodies for the API (400/403/404/405/413/500, and the
+页面已过期 page of a form whose security token expired).
 
 Input that the database cannot take (a number beyond what SQLite's or PostgreSQL's integers hold, a value
 PostgreSQL refuses as data: ``DataError``) is the client's error, answered 400 instead of 500; the session is
@@ -8,6 +9,7 @@ request-level guards (``views.request_guards``) whose refusals are these error a
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -26,7 +28,8 @@ MESSAGES = {
     413: (_l("文件过大"), _l("上传的文件超过大小上限，请压缩或拆分后重新上传。")),
     500: (_l("系统繁忙"), _l("系统处理时出现错误，已记录。请稍后重试，如仍有问题请联系管理员。")),
 }
-CSRF_MESSAGE = _l("页面已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。")
+FORM_EXPIRED_TITLE = _l("页面已过期")
+FORM_EXPIRED = _l("页面已过期，请刷新后重新提交。您刚才提交的内容没有保存。")
 OUT_OF_RANGE = _l("提交的数值超出范围或数据格式不被接受，请检查后重试。")
 
 
@@ -47,10 +50,29 @@ def _render(code: int, title, message):
                            message=message), code
 
 
+def _form_url() -> str:
+    """The page of the expired form: the Referer when it is a page of this site (path and query only), else the
+    URL the form posted to."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme in ("http", "https") and referrer.netloc == request.host and referrer.path:
+        path, query = referrer.path, referrer.query
+    else:
+        path, query = request.path, request.query_string.decode("latin-1")
+    path = "/" + path.lstrip("/")  # never "//host": a link to another site
+    return path + ("?" + query if query else "")
+
+
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        return _render(400, MESSAGES[400][0], CSRF_MESSAGE)
+        """An expired (or missing) security token of a form (issue 12): a Chinese page without the word CSRF,
+        linking back to the form; static/forms.js puts the input back into the form there."""
+        if _wants_json() or not hasattr(current_app, "appbuilder"):
+            return _render(400, FORM_EXPIRED_TITLE, FORM_EXPIRED)
+        if not hasattr(g, "user"):  # raised before FAB's before_request: the layout still needs the user
+            g.user = current_user
+        return render_template("form_expired.html", appbuilder=current_app.appbuilder, title=FORM_EXPIRED_TITLE,
+                               message=FORM_EXPIRED, form_url=_form_url()), 400
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -22,22 +22,28 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView
+from flask_appbuilder.security.views import UserInfoEditView as FabUserInfoEditView
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_login import user_logged_in, user_logged_out
+from wtforms import StringField
 from wtforms.validators import DataRequired
 from werkzeug.security import check_password_hash
 
 from actions import accounts, audit
 from core.clock import format_local
-from core.validators import password_problem
+from core.validators import PASSWORD_MIN_LENGTH, password_problem
 from core.errors import Forbidden, NotFound
 from models.base import utcnow
 from models.scope import current_actor, load_scoped
 from models.security import AppUser
 from views.errors import _render as render_error
 from views.formatting import display_value, plain_formatters
+from views.widgets import blank_choice
 from views.glue import run_action
 
 log = logging.getLogger(__name__)
@@ -58,46 +64,120 @@ def _locked_until(value):
     return format_local(value)
 
 
+def _role_names(roles) -> str:
+    """角色 as a clerk reads it: 企业用户、地市审核员 (not FAB's ``[企业用户]`` list)."""
+    return "、".join(str(role.name) for role in roles or [])
+
+
+def _count(value) -> int:
+    return value or 0
+
+
+class NotPublicRole(BaseFilter):
+    """The public role (``AUTH_ROLE_PUBLIC``, 匿名访客: what a visitor who has not logged in may open) is no role an
+    account can hold: never offered in the role select, not listed among the roles (issue 12)."""
+
+    name = "not the public role"
+    arg_name = "not_public"
+
+    def apply(self, query, value):
+        return query.filter(self.model.name != current_app.config["AUTH_ROLE_PUBLIC"])
+
+
+#: Chinese labels of the account screens, 姓氏 before 名字 (issue 12: FAB's "First Name" first, in English order).
+ACCOUNT_LABELS = {
+    "username": _l("用户名"),
+    "last_name": _l("姓氏"),
+    "first_name": _l("名字"),
+    "email": _l("电子邮箱"),
+    "active": _l("是否启用"),
+    "roles": _l("角色"),
+    "password": _l("密码"),
+    "conf_password": _l("确认密码"),
+    "enterprise": _l("所属单位"),
+    "city": _l("所属地市"),
+    "last_login": _l("最近登录时间"),
+    "login_count": _l("登录次数"),
+    "fail_login_count": _l("连续登录失败次数"),
+    "last_failed_login": _l("最近一次登录失败"),
+    "locked_until": _l("锁定至"),
+}
+#: Help texts: what a clerk needs to know (FAB's mention LDAP and OpenID authentication, which this system has not).
+ACCOUNT_DESCRIPTIONS = {
+    "username": _l("登录时填写的用户名，不能与其他账号重复"),
+    "last_name": _l("账号使用人的姓氏"),
+    "first_name": _l("账号使用人的名字"),
+    "email": _l("账号使用人的电子邮箱"),
+    "active": _l("停用后该账号不能再登录；不建议删除账号，停用即可"),
+    "roles": _l("企业用户办理本单位业务；地市审核员审核本市业务；省级管理员维护基础数据和账号"),
+    "enterprise": _l("企业用户所属的单位：只能看到和办理该单位的业务"),
+    "city": _l("地市审核员所属的地市：只能看到和审核该地市的业务"),
+    "password": _l("至少 %(n)d 位，须同时包含字母和数字，不能包含用户名", n=PASSWORD_MIN_LENGTH),
+    "conf_password": _l("请再次输入密码"),
+}
+
+
 class AppUserDBModelView(UserDBModelView):
-    """账号管理: FAB's user screens plus the enterprise / city link."""
+    """账号管理: FAB's user screens plus the enterprise / city link, shown the way a clerk reads them (issue 12):
+    姓氏 before 名字, roles as names, times in Asia/Shanghai to the minute, no LDAP / OpenID help texts, no
+    ``__None`` in the empty choice of a select, the public role never offered."""
 
     list_title = _l("账号列表")
     show_title = _l("账号详情")
     add_title = _l("新增账号")
     edit_title = _l("编辑账号")
-    list_columns = ["username", "first_name", "last_name", "roles", "enterprise", "city", "active", "locked_until"]
-    search_columns = ["username", "first_name", "last_name", "email", "active"]
+    user_info_title = _l("我的信息")
+    list_columns = ["username", "last_name", "first_name", "roles", "enterprise", "city", "active", "locked_until"]
+    search_columns = ["username", "last_name", "first_name", "email", "active"]
     base_order = ("username", "asc")
     page_size = 20
-    # The unlock action is permission ``can_unlock`` (the admin's ``^can_`` on this view; nobody else's).
-    method_permission_name = {**(UserDBModelView.method_permission_name or {}), "unlock": "unlock"}
-    label_columns = {
-        **UserDBModelView.label_columns,
-        "enterprise": _l("所属单位"),
-        "city": _l("所属地市"),
-        "last_failed_login": _l("最近一次登录失败"),
-        "locked_until": _l("锁定至"),
-    }
+    # The unlock action is permission ``can_unlock`` (the admin's ``^can_`` on this view; nobody else's). FAB's own
+    # single actions are mapped to themselves: unmapped, FAB looks their permission up without its ``can_`` prefix,
+    # finds none and hides 重置密码 (admin's account page) and 编辑我的信息 / 修改密码 (我的信息) from everybody.
+    method_permission_name = {**(UserDBModelView.method_permission_name or {}), "unlock": "unlock",
+                              "resetpasswords": "resetpasswords", "resetmypassword": "resetmypassword",
+                              "userinfoedit": "userinfoedit"}
+    label_columns = {**UserDBModelView.label_columns, **ACCOUNT_LABELS}
+    description_columns = ACCOUNT_DESCRIPTIONS
     show_fieldsets = [
-        (_l("账号"), {"fields": ["username", "first_name", "last_name", "email", "active", "roles"]}),
+        (_l("账号"), {"fields": ["username", "last_name", "first_name", "email", "active", "roles"]}),
         (_l("数据范围"), {"fields": ["enterprise", "city"]}),
         (_l("登录情况"), {"fields": ["last_login", "login_count", "fail_login_count", "last_failed_login",
                                      "locked_until"]}),
     ]
     user_show_fieldsets = [
-        (_l("账号"), {"fields": ["username", "first_name", "last_name", "email"]}),
+        (_l("账号"), {"fields": ["username", "last_name", "first_name", "email", "roles"]}),
         (_l("数据范围"), {"fields": ["enterprise", "city"]}),
     ]
-    add_columns = UserDBModelView.add_columns[:-2] + ["enterprise", "city", "password", "conf_password"]
-    add_columns = [c for c in add_columns if c != "groups"]
+    add_columns = ["last_name", "first_name", "username", "active", "email", "roles", "enterprise", "city",
+                   "password", "conf_password"]
     # FAB's validator reads form["groups"], which this form does not have (a KeyError 500 with no role chosen)
     validators_columns = {"roles": [DataRequired(message=_l("请至少选择一个角色"))]}
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", "enterprise", "city"]
+    edit_columns = ["last_name", "first_name", "username", "active", "email", "roles", "enterprise", "city"]
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"roles": [["name", NotPublicRole, None]]}
     formatters_columns = plain_formatters(
-        list_columns, ["enterprise", "city", "active", "last_login", "login_count", "fail_login_count", "email"],
+        list_columns, ["enterprise", "city", "active", "email"],
         existing={"locked_until": _locked_until,
-                  "last_failed_login": lambda value: display_value(format_local(value) or None)},
+                  "roles": _role_names,
+                  "last_login": format_local,
+                  "login_count": _count,
+                  "fail_login_count": _count,
+                  "last_failed_login": format_local},
     )
+
+    def _init_forms(self):
+        """FAB's forms, their empty choice of 所属单位 / 所属地市 reading 请选择 instead of ``__None``, the password
+        fields saying what the password policy asks."""
+        super()._init_forms()
+        blank_choice(self.add_form, "enterprise", "city")
+        blank_choice(self.edit_form, "enterprise", "city")
+        for name in ("password", "conf_password"):
+            getattr(self.add_form, name).kwargs["description"] = ACCOUNT_DESCRIPTIONS[name]
+
+    @action("userinfoedit", _l("编辑我的信息"), "", "fa-edit", multiple=False)
+    def userinfoedit(self, item):
+        """我的信息 → 编辑我的信息 (FAB's action, its button named for what it edits)."""
+        return super().userinfoedit(item)
 
     @action("unlock", _l("解除锁定"), _l("确定解除所选账号的登录锁定并清零登录失败次数吗？"), "fa-unlock",
             multiple=True, single=True)
@@ -149,14 +229,34 @@ class AppUserDBModelView(UserDBModelView):
 
 
 class AppRoleModelView(RoleModelView):
-    """角色列表, read-only: the permissions of the three roles are the matrix in models/roles.py."""
+    """角色列表, read-only: the permissions of the three roles are the matrix in models/roles.py. The public role
+    (匿名访客) is not listed: no account holds it (issue 12)."""
 
     list_title = show_title = _l("角色列表")
+    base_filters = [["name", NotPublicRole, None]]
     base_permissions = ["can_list", "can_show"]
     list_columns = show_columns = ["name"]
     search_columns = ["name"]
     label_columns = {"name": _l("角色名称")}
     description_columns = {"name": _l("角色的权限由系统角色矩阵统一定义，不在此修改")}
+
+
+class AppUserInfoEdit(DynamicForm):
+    """编辑我的信息: 姓氏 before 名字 (FAB's form asks for the first name first)."""
+
+    last_name = StringField(ACCOUNT_LABELS["last_name"], validators=[DataRequired(message=_l("请填写姓氏"))],
+                            widget=BS3TextFieldWidget(), description=ACCOUNT_DESCRIPTIONS["last_name"])
+    first_name = StringField(ACCOUNT_LABELS["first_name"], validators=[DataRequired(message=_l("请填写名字"))],
+                             widget=BS3TextFieldWidget(), description=ACCOUNT_DESCRIPTIONS["first_name"])
+
+
+class UserInfoEditView(FabUserInfoEditView):
+    """编辑我的信息: FAB's view with the form above. Keeps FAB's class name, so its URL (``/userinfoeditview/form``),
+    endpoints and permission resource (models/roles.py SELF_SERVICE) stay what they are."""
+
+    form = AppUserInfoEdit
+    form_title = _l("编辑我的信息")
+    message = _l("您的信息已保存")
 
 
 class AppAuthDBView(AuthDBView):
@@ -267,6 +367,7 @@ class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserDBModelView
     rolemodelview = AppRoleModelView
+    userinfoeditview = UserInfoEditView
     authdbview = AppAuthDBView
     security_api = AppSecurityApi
 

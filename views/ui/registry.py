@@ -7,6 +7,7 @@ from flask import redirect
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import DataRequired
 
 from actions import registry
 from models.enterprise import EcosystemRecognition, Enterprise
@@ -15,7 +16,7 @@ from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, Traini
 from models.scope import ScopeFilter, current_actor
 from views.base import READ_WRITE_PERMISSIONS, ScopedModelView, interface
 from views.glue import run_action
-from views.widgets import code_select
+from views.widgets import blank_choice, code_select
 
 COMMON_LABELS = {
     "code": _l("代码"),
@@ -175,6 +176,13 @@ class EnterpriseView(ScopedModelView):
     show_columns = add_columns + ["created_at"]
     search_columns = ["name", "uscc", "city", "contact_name"]
     base_order = ("id", "asc")
+    validators_columns = {"city": [DataRequired(message=_l("请选择地市"))]}
+
+    def _init_forms(self):
+        """地市 starts on 请选择 and must be chosen: FAB preselected the first city (广州), saved unnoticed (issue 12)."""
+        super()._init_forms()
+        blank_choice(self.add_form, "city", required=True)
+        blank_choice(self.edit_form, "city", required=True)
 
 
 class RecognitionView(ScopedModelView):
