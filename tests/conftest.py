@@ -1,6 +1,12 @@
 """Test fixtures: one app per test database (SQLite file, or PostgreSQL when ``TEST_DATABASE_URL`` is set),
 schema built by the real migrations, data reset and demo data re-seeded before every test, a client with CSRF
-on, login helpers per role, and a live server + Debian Chromium for Playwright tests."""
+on, login helpers per role, and a live server + Debian Chromium for Playwright tests.
+
+The suite runs in parallel worker processes (pytest-xdist, ``scripts/test.sh``: ``-n auto --dist loadfile``): each
+worker has its own database — a SQLite file of its own temp directory, or on PostgreSQL the database
+``<TEST_DATABASE_URL's database>_<worker>`` (e.g. ``test_gw0``), created on first use. The worker's URL replaces
+``TEST_DATABASE_URL`` in the environment before any test module is imported, so modules that read it (backup, kill -9)
+work on their worker's database."""
 from __future__ import annotations
 
 import os
@@ -15,6 +21,34 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+
+def _use_worker_database() -> None:
+    """Under pytest-xdist on PostgreSQL: point ``TEST_DATABASE_URL`` at this worker's own database (created if
+    missing, from the configured one), so parallel workers never share tables."""
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    if base.get_backend_name() != "postgresql":
+        return
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
+
+
+_use_worker_database()
 
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PASSWORD = "Demo@2026"
@@ -224,7 +258,11 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The same patience for assertions as for actions (page.set_default_timeout below): with parallel workers a
+    # page may take longer than Playwright's default 5 s on a busy 2-core machine; a real failure still fails.
+    expect.set_options(timeout=15_000)
 
     assert Path(CHROMIUM).exists(), "Debian chromium is missing: run scripts/setup.sh as root"
     with sync_playwright() as p:
