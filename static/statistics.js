@@ -24,7 +24,9 @@
         tooltip: {trigger: 'item', formatter: '{b}：{c}（{d}%）'},
         legend: {type: 'scroll', bottom: 0},
         series: [{type: 'pie', radius: ['35%', '65%'], name: spec.values[0].label,
-                  data: rows.map(function (r) { return {name: category(r, spec), value: Number(r[key])}; })}]
+                  // empty buckets stay in the table; a slice of 0 only crowds the labels
+                  data: rows.filter(function (r) { return Number(r[key]) > 0; })
+                    .map(function (r) { return {name: category(r, spec), value: Number(r[key])}; })}]
       };
     }
     var series;
@@ -48,6 +50,7 @@
       s.type = spec.kind === 'line' ? 'line' : 'bar';
       if (spec.stack) { s.stack = 'total'; }
       s.emphasis = {focus: 'series'};
+      s.barMaxWidth = 48;
     });
     return {
       tooltip: {trigger: 'axis'},

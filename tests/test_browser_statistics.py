@@ -32,7 +32,7 @@ def test_reviewer_sees_charts_and_tables_admin_filters_by_city(app, page, live_s
     _data(app)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
     browser_login(page, "gz_reviewer")
     page.get_by_role("link", name="统计分析").first.click()

@@ -1,0 +1,181 @@
+"""Benchmark: 统计分析 at provincial scale (issue 14: every dashboard ≤ 500 ms at 1M trainees), PostgreSQL.
+
+Times every figure of ``queries.statistics.FIGURES`` as the admin (province) and as a city reviewer (gz_reviewer,
+广州), median of ``--runs`` warm runs, side by side:
+
+- ``sql``: the figure's aggregate alone (``figure.query``: the statement and its few result rows);
+- ``api``: ``GET /api/v1/statistics/<name>`` through the test client with a JWT (parameters, scope, JSON);
+- and per actor the whole dashboard ``GET /statistics/`` (every figure's table rendered on the server; the browser
+  then draws the charts from the ``api`` calls above).
+
+Data: a populated database, used READ-ONLY (``BENCH_DATABASE_URL``, e.g. the ``scale1m`` database of
+``flask seed scale``: 1M trainees, 100k filings, 10M attendance rows). When that database predates this branch's
+migration (e3c4d5f6a7b8), the pre-aggregate tables are created as TEMP tables of the benchmark's one connection (so
+nothing is written to the database) and filled by ``actions.statistics.refresh_attendance_buckets`` — its time is
+the nightly refresh's, printed too. The migration's index (``ix_trainee_filing_status``) must exist: create it with
+``CREATE INDEX IF NOT EXISTS ix_trainee_filing_status ON trainee (filing_id, status)`` (the script says when it is
+missing, and ``--explain`` prints the plans).
+
+Usage: ``BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/scale1m
+.venv/bin/python bench/statistics.py [--runs 5] [--from 2026-01-01 --to 2026-12-31] [--explain]``
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TEMP_TABLES = (
+    """CREATE TEMP TABLE statistics_attendance_bucket (training_class_id integer NOT NULL,
+           bucket varchar(16) NOT NULL, trainees integer NOT NULL, PRIMARY KEY (training_class_id, bucket))""",
+    """CREATE TEMP TABLE statistics_refresh (name varchar(64) PRIMARY KEY, refreshed_at timestamp NOT NULL,
+           row_count integer NOT NULL)""",
+)
+PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
+
+
+def _median_ms(fn, runs: int) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    times.sort()  # (the median by hand: this file's name hides the standard library's statistics module)
+    middle = len(times) // 2
+    return (times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--from", dest="first", default="")
+    parser.add_argument("--to", dest="last", default="")
+    parser.add_argument("--reviewer", default="gz_reviewer")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each figure (admin)")
+    parser.add_argument("--no-refresh", action="store_true",
+                        help="the database has the pre-aggregate tables, already refreshed: time the figures only")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        sys.exit("BENCH_DATABASE_URL must name a populated PostgreSQL database (read only), e.g. "
+                 "postgresql+psycopg://postgres@127.0.0.1:5432/scale1m")
+    from sqlalchemy.pool import StaticPool
+
+    from app import create_app
+
+    # one connection for the whole run: the TEMP tables live in it
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "RATELIMIT_ENABLED": False,
+                      "WTF_CSRF_ENABLED": False, "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": StaticPool}})
+    with app.app_context():
+        from sqlalchemy import inspect, select, text
+
+        from actions.statistics import refresh_attendance_buckets
+        from models.base import db
+        from models.scope import Actor
+        from models.security import AppUser
+        from queries import statistics as stats
+
+        names = set(inspect(db.engine).get_table_names())
+        if "statistics_attendance_bucket" not in names:
+            print("pre-aggregate tables missing (database before migration e3c4d5f6a7b8): TEMP tables of this run")
+            for sql in TEMP_TABLES:
+                db.session.execute(text(sql))
+            db.session.commit()
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("trainee")}
+        if "ix_trainee_filing_status" not in indexes:
+            print("WARNING: ix_trainee_filing_status is missing (migration e3c4d5f6a7b8): trainee counts will scan")
+        started = time.perf_counter()
+        rows = 0 if args.no_refresh else refresh_attendance_buckets(db.session)
+        db.session.commit()
+        refresh_s = time.perf_counter() - started
+        print(f"nightly refresh of the attendance pre-aggregate: {rows:,} rows in {refresh_s:.1f} s")
+        db.session.execute(text("ANALYZE statistics_attendance_bucket"))
+        db.session.commit()
+
+    # The timed requests run outside any app context: Flask reuses an active one for a request, and its ``g``
+    # (flask_login's user) would then leak from one request to the next.
+    query = {k: v for k, v in (("from", args.first), ("to", args.last)) if v}
+    results = []
+    for username in ("admin", args.reviewer):
+        with app.app_context():
+            from sqlalchemy import select
+
+            from models.base import db
+            from models.scope import Actor
+            from models.security import AppUser
+            from queries import statistics as stats
+
+            actor = Actor.from_user(db.session.scalars(select(AppUser).filter_by(username=username)).one())
+            filters = stats.parse_filters(db.session, actor, query)
+            figures = list(stats.FIGURES.values())
+        client = app.test_client()
+        login = client.post("/api/v1/security/login", json={"username": username, "password": PASSWORD,
+                                                             "provider": "db"})
+        assert login.status_code == 200, login.get_data(as_text=True)[:300]
+        headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+        total_sql = total_api = 0.0
+        for figure in figures:
+            with app.app_context():
+                sql_ms = _median_ms(lambda: (figure.query(db.session, actor, filters), db.session.rollback()),
+                                    args.runs)
+                if args.explain and username == "admin":
+                    _explain(db, figure, actor, filters)
+
+            def call(name=figure.name):
+                answer = client.get(f"/api/v1/statistics/{name}", query_string=query, headers=headers)
+                assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+
+            api_ms = _median_ms(call, args.runs)
+            total_sql += sql_ms
+            total_api += api_ms
+            results.append((username, figure.name, sql_ms, api_ms))
+        page_client = app.test_client()
+        assert page_client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
+
+        def page():
+            answer = page_client.get("/statistics/", query_string=query)
+            assert answer.status_code == 200, answer.status_code
+
+        page_ms = _median_ms(page, args.runs)
+        results.append((username, "= all figures (sum)", total_sql, total_api))
+        results.append((username, "= dashboard page /statistics/", None, page_ms))
+    print(f"\nmedian of {args.runs} warm runs, range {query or 'unbounded'}\n")
+    print(f"{'actor':<12} {'figure':<34} {'sql ms':>9} {'api/page ms':>12}")
+    for username, name, sql_ms, api_ms in results:
+        sql_text = f"{sql_ms:9.1f}" if sql_ms is not None else f"{'':9}"
+        print(f"{username:<12} {name:<34} {sql_text} {api_ms:12.1f}")
+
+
+def _explain(db, figure, actor, filters) -> None:
+    """EXPLAIN ANALYZE of the figure's statement(s), captured from the session's executions."""
+    from sqlalchemy import event, text
+
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        figure.query(db.session, actor, filters)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    for statement, parameters in statements:
+        raw = db.session.connection().connection.driver_connection
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            print(f"\n--- {figure.name}\n" + "\n".join(row[0] for row in cursor.fetchall()))
+    db.session.rollback()
+
+
+if __name__ == "__main__":
+    main()
