@@ -1,10 +1,11 @@
-"""统计分析's pre-aggregate (models/statistics.py): rebuild the attendance-rate distribution per class.
+"""统计分析's pre-aggregate (models/statistics.py): rebuild the class figures.
 
-``refresh_attendance_buckets(session)`` recomputes, in two set-based statements (DELETE, INSERT … SELECT), how many
-trainees of each tracked class (filing APPROVED or CANCELLED, as 培训情况跟踪) fall in each R24 rate bucket, with the
-one rate definition of ``actions.attendance_rates`` (``class_trainee_hours_stmt``). Derived data, not a business
-write: not audited; the caller commits. Run nightly after midnight Asia/Shanghai (``flask --app app statistics
-refresh``; a course counts once it has ended, i.e. as of "today").
+``refresh_class_figures(session)`` recomputes, in set-based statements (DELETE, one INSERT … SELECT), one row per
+class of an APPROVED or CANCELLED filing (培训情况跟踪's classes): its filing's city, occupation, level, period and
+status, its trainees 在训 / 流失, and how many of them fall in each R24 attendance-rate bucket — the rate of the one
+definition in ``actions.attendance_rates`` (``class_trainee_hours_stmt``, the statement 查看考勤 uses per class).
+Derived data, not a business write: not audited; the caller commits (readers see the old or the new figures).
+Run nightly after midnight Asia/Shanghai: ``flask --app app statistics refresh``.
 """
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from actions.attendance_rates import class_trainee_hours_stmt
 from models.base import utcnow
-from models.enums import FilingStatus
+from models.enums import FilingStatus, TraineeStatus
 from models.filing import Filing, TrainingClass
-from models.statistics import AttendanceRateBucket, RateBucket, StatisticsRefresh
+from models.statistics import ClassFigures, RateBucket, StatisticsRefresh
 
-ATTENDANCE_BUCKETS = "attendance_rate_distribution"
-#: The filings whose classes have attendance (培训情况跟踪's, queries/attendance.py TRACKED_FILINGS).
+CLASS_FIGURES = "statistics_class"
+#: The filings whose classes are tracked (培训情况跟踪's, queries/attendance.py TRACKED_FILINGS).
 TRACKED_FILINGS = (FilingStatus.APPROVED, FilingStatus.CANCELLED)
 
 
@@ -37,22 +38,41 @@ def rate_bucket(attended, due):
     )
 
 
-def refresh_attendance_buckets(session: Session, day: Optional[date] = None) -> int:
-    """Rebuild ``statistics_attendance_bucket`` as of ``day`` (default today); returns the number of rows."""
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def refresh_class_figures(session: Session, day: Optional[date] = None) -> int:
+    """Rebuild ``statistics_class`` as of ``day`` (default today); returns the number of rows (classes)."""
     hours = (class_trainee_hours_stmt(day)
              .join(Filing, Filing.id == TrainingClass.filing_id)
              .where(Filing.status.in_(TRACKED_FILINGS))
              .subquery())
-    per_trainee = select(hours.c.training_class_id,
+    per_trainee = select(hours.c.training_class_id, hours.c.status,
                          rate_bucket(hours.c.attended, hours.c.due).label("bucket")).subquery()
-    counted = (select(per_trainee.c.training_class_id, per_trainee.c.bucket, func.count())
-               .group_by(per_trainee.c.training_class_id, per_trainee.c.bucket))
-    session.execute(delete(AttendanceRateBucket))
-    session.execute(insert(AttendanceRateBucket).from_select(["training_class_id", "bucket", "trainees"], counted))
-    rows = session.scalar(select(func.count()).select_from(AttendanceRateBucket)) or 0
-    stamp = session.get(StatisticsRefresh, ATTENDANCE_BUCKETS)
+    counts = (select(per_trainee.c.training_class_id,
+                     _count_if(per_trainee.c.status == TraineeStatus.ACTIVE).label("active"),
+                     _count_if(per_trainee.c.status == TraineeStatus.LOST).label("lost"),
+                     *[_count_if(per_trainee.c.bucket == code).label(column)
+                       for code, column in RateBucket.COLUMNS.items()])
+              .group_by(per_trainee.c.training_class_id)
+              .subquery())
+    zero = literal(0)
+    classes = (select(TrainingClass.id, Filing.city_code, TrainingClass.occupation_code, TrainingClass.skill_level,
+                      TrainingClass.start_date, TrainingClass.end_date, TrainingClass.status,
+                      func.coalesce(counts.c.active, zero), func.coalesce(counts.c.lost, zero),
+                      *[func.coalesce(counts.c[column], zero) for column in RateBucket.COLUMNS.values()])
+               .join(Filing, Filing.id == TrainingClass.filing_id)
+               .outerjoin(counts, counts.c.training_class_id == TrainingClass.id)  # a class without trainees
+               .where(Filing.status.in_(TRACKED_FILINGS)))
+    columns = ["training_class_id", "city_code", "occupation_code", "skill_level", "start_date", "end_date",
+               "class_status", "active", "lost", *RateBucket.COLUMNS.values()]
+    session.execute(delete(ClassFigures))
+    session.execute(insert(ClassFigures).from_select(columns, classes))
+    rows = session.scalar(select(func.count()).select_from(ClassFigures)) or 0
+    stamp = session.get(StatisticsRefresh, CLASS_FIGURES)
     if stamp is None:
-        stamp = StatisticsRefresh(name=ATTENDANCE_BUCKETS)
+        stamp = StatisticsRefresh(name=CLASS_FIGURES)
         session.add(stamp)
     stamp.refreshed_at, stamp.row_count = utcnow(), rows
     session.flush()

@@ -11,10 +11,8 @@ Times every figure of ``queries.statistics.FIGURES`` as the admin (province) and
 Data: a populated database, used READ-ONLY (``BENCH_DATABASE_URL``, e.g. the ``scale1m`` database of
 ``flask seed scale``: 1M trainees, 100k filings, 10M attendance rows). When that database predates this branch's
 migration (e3c4d5f6a7b8), the pre-aggregate tables are created as TEMP tables of the benchmark's one connection (so
-nothing is written to the database) and filled by ``actions.statistics.refresh_attendance_buckets`` — its time is
-the nightly refresh's, printed too. The migration's index (``ix_trainee_filing_status``) must exist: create it with
-``CREATE INDEX IF NOT EXISTS ix_trainee_filing_status ON trainee (filing_id, status)`` (the script says when it is
-missing, and ``--explain`` prints the plans).
+nothing is written to the database) and filled by ``actions.statistics.refresh_class_figures`` — its time is the
+nightly refresh's, printed too. ``--explain`` prints the plans of the admin's statements.
 
 Usage: ``BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/scale1m
 .venv/bin/python bench/statistics.py [--runs 5] [--from 2026-01-01 --to 2026-12-31] [--explain]``
@@ -32,8 +30,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 TEMP_TABLES = (
-    """CREATE TEMP TABLE statistics_attendance_bucket (training_class_id integer NOT NULL,
-           bucket varchar(16) NOT NULL, trainees integer NOT NULL, PRIMARY KEY (training_class_id, bucket))""",
+    """CREATE TEMP TABLE statistics_class (training_class_id integer PRIMARY KEY, city_code varchar(6) NOT NULL,
+           occupation_code varchar(16) NOT NULL, skill_level integer NOT NULL, start_date date NOT NULL,
+           end_date date NOT NULL, class_status varchar(16) NOT NULL, active integer NOT NULL, lost integer NOT NULL,
+           rate_below_60 integer NOT NULL, rate_from_60 integer NOT NULL, rate_from_80 integer NOT NULL,
+           rate_from_90 integer NOT NULL, rate_full integer NOT NULL, rate_none integer NOT NULL)""",
+    "CREATE INDEX ix_statistics_class_city_code ON statistics_class (city_code)",
     """CREATE TEMP TABLE statistics_refresh (name varchar(64) PRIMARY KEY, refreshed_at timestamp NOT NULL,
            row_count integer NOT NULL)""",
 )
@@ -76,27 +78,24 @@ def main() -> None:
     with app.app_context():
         from sqlalchemy import inspect, select, text
 
-        from actions.statistics import refresh_attendance_buckets
+        from actions.statistics import refresh_class_figures
         from models.base import db
         from models.scope import Actor
         from models.security import AppUser
         from queries import statistics as stats
 
         names = set(inspect(db.engine).get_table_names())
-        if "statistics_attendance_bucket" not in names:
+        if "statistics_class" not in names:
             print("pre-aggregate tables missing (database before migration e3c4d5f6a7b8): TEMP tables of this run")
             for sql in TEMP_TABLES:
                 db.session.execute(text(sql))
             db.session.commit()
-        indexes = {i["name"] for i in inspect(db.engine).get_indexes("trainee")}
-        if "ix_trainee_filing_status" not in indexes:
-            print("WARNING: ix_trainee_filing_status is missing (migration e3c4d5f6a7b8): trainee counts will scan")
         started = time.perf_counter()
-        rows = 0 if args.no_refresh else refresh_attendance_buckets(db.session)
+        rows = 0 if args.no_refresh else refresh_class_figures(db.session)
         db.session.commit()
         refresh_s = time.perf_counter() - started
-        print(f"nightly refresh of the attendance pre-aggregate: {rows:,} rows in {refresh_s:.1f} s")
-        db.session.execute(text("ANALYZE statistics_attendance_bucket"))
+        print(f"nightly refresh of the class pre-aggregate: {rows:,} classes in {refresh_s:.1f} s")
+        db.session.execute(text("ANALYZE statistics_class"))
         db.session.commit()
 
     # The timed requests run outside any app context: Flask reuses an active one for a request, and its ``g``

@@ -19,12 +19,11 @@ from models.filing import (
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter  # also registers the 申请编号 listener on Filing
 from models.security import AppUser
-from models.statistics import AttendanceRateBucket, StatisticsRefresh
+from models.statistics import ClassFigures, StatisticsRefresh
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
 
 __all__ = [
     "AppUser",
-    "AttendanceRateBucket",
     "ApplicationNumberCounter",
     "Attachment",
     "Attendance",
@@ -32,6 +31,7 @@ __all__ = [
     "ChangeRequest",
     "CheckInDevice",
     "City",
+    "ClassFigures",
     "Course",
     "EcosystemRecognition",
     "Enterprise",

@@ -150,8 +150,6 @@ class Trainee(Model):
     __tablename__ = "trainee"
     __table_args__ = (
         Index("ix_trainee_filing_id_number", "filing_id", "id_number", unique=True),
-        # 统计分析: active / lost per filing as an index-only scan (migration e3c4d5f6a7b8)
-        Index("ix_trainee_filing_status", "filing_id", "status"),
         {"extend_existing": True, "sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,13 +18,13 @@ NAMES = ("filings_by_city_status", "filings_by_month", "classes_by_status", "tra
 
 
 def _data(app) -> None:
-    """Besides the demo filings (广州 and 深圳): an APPROVED filing of ent_gz, and the attendance pre-aggregate."""
-    from actions.statistics import refresh_attendance_buckets
+    """Besides the demo filings (广州 and 深圳): an APPROVED filing of ent_gz, and the class pre-aggregate."""
+    from actions.statistics import refresh_class_figures
 
     with app.app_context():
         factories.complete_filing(factories.demo_enterprise("ent_gz").id, status="APPROVED", trainees=3,
                                   start=date(2026, 9, 1), end=date(2027, 8, 31))
-        refresh_attendance_buckets(db.session)
+        refresh_class_figures(db.session)
         db.session.commit()
 
 

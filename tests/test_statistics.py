@@ -63,8 +63,7 @@ def _wipe_filings() -> None:
     from models.base import db
 
     names = {"subsidy_claim_person", "subsidy_claim", "attendance", "attachment", "course", "teacher",
-             "change_request", "trainee", "training_class", "filing", "statistics_attendance_bucket",
-             "statistics_refresh"}
+             "change_request", "trainee", "training_class", "filing", "statistics_class", "statistics_refresh"}
     for table in reversed(Model.metadata.sorted_tables):
         if table.name in names:
             db.session.execute(delete(table))
@@ -201,9 +200,9 @@ def world(app):
         claim(f7, "ADVANCE", "APPROVED", "8000.00", "8000.00", "2027-04-20 10:00")
         db.session.commit()
 
-        from actions.statistics import refresh_attendance_buckets
+        from actions.statistics import refresh_class_figures
 
-        refresh_attendance_buckets(db.session)
+        refresh_class_figures(db.session)
         db.session.commit()
         return {"f3": f3.id, "c3a": c3a.id, "gz": gz.id}
 
@@ -290,15 +289,41 @@ def test_attendance_rate_distribution(app, world, db_session):
 def test_attendance_buckets_agree_with_the_r24_rate_of_the_tracking_screen(app, world, db_session):
     """The pre-aggregate is the rate 查看考勤 shows (queries/attendance.py), bucketed — one definition."""
     from models.filing import TrainingClass
-    from models.statistics import AttendanceRateBucket
+    from models.statistics import ClassFigures
     from queries.attendance import tab_rows
 
     cls = db_session.get(TrainingClass, world["c3a"])
     rates = sorted(r["rate"] for r in tab_rows(db_session, cls, "trainees"))
     assert rates == [0.0, 0.75, 1.0]
-    stored = dict(db_session.execute(select(AttendanceRateBucket.bucket, AttendanceRateBucket.trainees)
-                                     .where(AttendanceRateBucket.training_class_id == cls.id)).all())
-    assert stored == {"BELOW_60": 1, "FROM_60": 1, "FULL": 1}
+    stored = db_session.get(ClassFigures, cls.id)
+    assert (stored.rate_below_60, stored.rate_from_60, stored.rate_from_80, stored.rate_from_90, stored.rate_full,
+            stored.rate_none) == (1, 1, 0, 0, 1, 0)
+    assert (stored.city_code, stored.occupation_code, stored.skill_level, stored.active, stored.lost) == (
+        "4401", "6-18-01-01", 4, 2, 1)
+
+
+def test_class_figures_follow_the_refresh(app, world, api):
+    """The class figures are as of the last refresh (the card says when); the next refresh picks a change up."""
+    from actions.statistics import refresh_class_figures
+    from models.base import db
+    from models.filing import Trainee
+
+    def lost(user):
+        rows = api(user).get("/api/v1/statistics/trainees_by_occupation_level").get_json()["rows"]
+        return {r["occupation_code"]: r["lost"] for r in rows}["6-18-01-01"]
+
+    with app.app_context():
+        trainee = db.session.scalars(select(Trainee).where(Trainee.filing_id == world["f3"],
+                                                           Trainee.status == "ACTIVE")).first()
+        trainee.status, trainee.lost_date, trainee.lost_reason = "LOST", date(2027, 6, 1), "离职"
+        db.session.commit()
+    assert (lost("admin"), lost("gz_reviewer")) == (3, 2)
+    body = api("admin").get("/api/v1/statistics/trainees_by_occupation_level").get_json()
+    assert body["refreshed_at"]
+    with app.app_context():
+        refresh_class_figures(db.session)
+        db.session.commit()
+    assert (lost("admin"), lost("gz_reviewer")) == (4, 3)
 
 
 def test_change_requests_by_kind_status(app, world, db_session):
@@ -479,25 +504,24 @@ def test_reviewer_export_is_its_city(app, world, client):
 
 
 def test_refresh_is_idempotent_and_stamped(app, world, db_session):
-    from actions.statistics import ATTENDANCE_BUCKETS, refresh_attendance_buckets
-    from models.statistics import AttendanceRateBucket, StatisticsRefresh
+    from actions.statistics import CLASS_FIGURES, refresh_class_figures
+    from models.statistics import ClassFigures, StatisticsRefresh
 
     def snapshot():
-        return sorted(db_session.execute(select(AttendanceRateBucket.training_class_id, AttendanceRateBucket.bucket,
-                                                AttendanceRateBucket.trainees)).all())
+        return sorted(tuple(row) for row in db_session.execute(select(ClassFigures.__table__)).all())
 
     first = snapshot()
-    assert refresh_attendance_buckets(db_session) == len(first)
+    assert refresh_class_figures(db_session) == len(first)
     db_session.commit()
     assert snapshot() == first
-    stamp = db_session.get(StatisticsRefresh, ATTENDANCE_BUCKETS)
+    stamp = db_session.get(StatisticsRefresh, CLASS_FIGURES)
     assert stamp.row_count == len(first) and stamp.refreshed_at is not None
 
 
 def test_refresh_command_and_card_time(app, world, client):
     result = app.test_cli_runner().invoke(args=["statistics", "refresh"])
     assert result.exit_code == 0, result.output
-    assert "statistics_attendance_bucket" in result.output
+    assert "statistics_class: 6 classes" in result.output
     login(client, "admin")
     html = client.get("/statistics/").get_data(as_text=True)
     card = html[html.index('id="card-attendance_rate_distribution"'):]
