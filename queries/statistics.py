@@ -176,11 +176,13 @@ def _month_text(value: Any) -> str:
 
 
 def filings_by_city_status(session: Session, actor: Actor, filters: StatFilters) -> list[dict]:
-    stmt = (select(Filing.city_code, City.name.label("city_name"), Filing.status, func.count().label("count"))
-            .join(City, City.code == Filing.city_code)
-            .where(*_filings(actor, filters), *timestamp_on_days(Filing.submitted_at, filters.first, filters.last))
-            .group_by(Filing.city_code, City.name, City.sort_order, Filing.status)
-            .order_by(City.sort_order, Filing.city_code))
+    counted = (select(Filing.city_code, Filing.status, func.count().label("count"))
+               .where(*_filings(actor, filters), *timestamp_on_days(Filing.submitted_at, filters.first, filters.last))
+               .group_by(Filing.city_code, Filing.status)
+               .subquery())  # grouped first (an index-only scan of ix_filing_city_status), then named
+    stmt = (select(counted.c.city_code, City.name.label("city_name"), counted.c.status, counted.c.count)
+            .join(City, City.code == counted.c.city_code)
+            .order_by(City.sort_order, counted.c.city_code))
     return _ordered(session.execute(stmt).mappings(), "status", FilingStatus)
 
 
@@ -203,10 +205,11 @@ def classes_by_status(session: Session, actor: Actor, filters: StatFilters) -> l
                  (ClassFigures.start_date > day, literal(ClassState.NOT_STARTED)),
                  else_=literal(ClassState.RUNNING)).label("state")
     inner = select(ClassFigures.city_code, state).where(*_classes(actor, filters)).subquery()
-    stmt = (select(inner.c.city_code, City.name.label("city_name"), inner.c.state, func.count().label("count"))
-            .join(City, City.code == inner.c.city_code)
-            .group_by(inner.c.city_code, City.name, City.sort_order, inner.c.state)
-            .order_by(City.sort_order, inner.c.city_code))
+    counted = (select(inner.c.city_code, inner.c.state, func.count().label("count"))
+               .group_by(inner.c.city_code, inner.c.state).subquery())
+    stmt = (select(counted.c.city_code, City.name.label("city_name"), counted.c.state, counted.c.count)
+            .join(City, City.code == counted.c.city_code)
+            .order_by(City.sort_order, counted.c.city_code))
     return _ordered(session.execute(stmt).mappings(), "state", ClassState)
 
 
