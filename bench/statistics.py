@@ -145,7 +145,9 @@ def main() -> None:
         page_ms = _median_ms(page, args.runs)
         results.append((username, "= all figures (sum)", total_sql, total_api))
         results.append((username, "= dashboard page /statistics/", None, page_ms))
-    print(f"\nmedian of {args.runs} warm runs, range {query or 'unbounded'}\n")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nmedian of {args.runs} warm runs, range {query or 'unbounded'}; load average {load} "
+          f"on {os.cpu_count()} CPUs (other work on the machine inflates every figure)\n")
     print(f"{'actor':<12} {'figure':<34} {'sql ms':>9} {'api/page ms':>12}")
     for username, name, sql_ms, api_ms in results:
         sql_text = f"{sql_ms:9.1f}" if sql_ms is not None else f"{'':9}"
