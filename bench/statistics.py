@@ -8,6 +8,11 @@ Times every figure of ``queries.statistics.FIGURES`` as the admin (province) and
 - and per actor the whole dashboard ``GET /statistics/`` (every figure's table rendered on the server; the browser
   then draws the charts from the ``api`` calls above).
 
+Two measures each: the median wall time, and the CPU time the work costs — this process (Flask, SQLAlchemy, JSON)
+plus the PostgreSQL backend (``/proc/<pid>/stat`` of the run's one connection; parallel workers are switched off so
+the backend does all of it). On a machine shared with other work the wall time grows with the load average (printed);
+the CPU time is what an idle machine would need, single-threaded.
+
 Data: a populated database, used READ-ONLY (``BENCH_DATABASE_URL``, e.g. the ``scale1m`` database of
 ``flask seed scale``: 1M trainees, 100k filings, 10M attendance rows). When that database predates this branch's
 migration (e3c4d5f6a7b8), the pre-aggregate tables are created as TEMP tables of the benchmark's one connection (so
@@ -42,16 +47,37 @@ TEMP_TABLES = (
 PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
 
 
-def _median_ms(fn, runs: int) -> float:
+#: The PostgreSQL backend of the run's one connection (its CPU time is read from /proc: same machine).
+BACKEND: dict = {}
+
+
+def _backend_cpu() -> float:
+    """CPU seconds the PostgreSQL backend has used so far (utime + stime of /proc/<pid>/stat)."""
+    pid = BACKEND.get("pid")
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(fn, runs: int) -> tuple[float, float]:
+    """(median wall ms, mean CPU ms) of ``fn`` over ``runs`` warm runs. CPU = this process (Flask, SQLAlchemy,
+    JSON) + the PostgreSQL backend (the statement): what the work costs, whatever else the machine is doing."""
     fn()  # warm
     times = []
+    cpu_start = time.process_time() + _backend_cpu()
     for _ in range(runs):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+    cpu = (time.process_time() + _backend_cpu() - cpu_start) / runs
     times.sort()  # (the median by hand: this file's name hides the standard library's statistics module)
     middle = len(times) // 2
-    return (times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2) * 1000
+    wall = times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2
+    return wall * 1000, cpu * 1000
 
 
 def main() -> None:
@@ -84,6 +110,11 @@ def main() -> None:
         from models.security import AppUser
         from queries import statistics as stats
 
+        # every statement in the one backend whose CPU time is read (no parallel workers: a conservative figure
+        # for this 2-core machine, where the workers would share the same two cores)
+        BACKEND["pid"] = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        db.session.execute(text("SET max_parallel_workers_per_gather = 0"))
+        db.session.commit()
         names = set(inspect(db.engine).get_table_names())
         if "statistics_class" not in names:
             print("pre-aggregate tables missing (database before migration e3c4d5f6a7b8): TEMP tables of this run")
@@ -119,11 +150,11 @@ def main() -> None:
                                                              "provider": "db"})
         assert login.status_code == 200, login.get_data(as_text=True)[:300]
         headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
-        total_sql = total_api = 0.0
+        total_sql = total_api = (0.0, 0.0)
         for figure in figures:
             with app.app_context():
-                sql_ms = _median_ms(lambda: (figure.query(db.session, actor, filters), db.session.rollback()),
-                                    args.runs)
+                sql_ms = _measure(lambda: (figure.query(db.session, actor, filters), db.session.rollback()),
+                                  args.runs)
                 if args.explain and username == "admin":
                     _explain(db, figure, actor, filters)
 
@@ -131,9 +162,9 @@ def main() -> None:
                 answer = client.get(f"/api/v1/statistics/{name}", query_string=query, headers=headers)
                 assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
 
-            api_ms = _median_ms(call, args.runs)
-            total_sql += sql_ms
-            total_api += api_ms
+            api_ms = _measure(call, args.runs)
+            total_sql = (total_sql[0] + sql_ms[0], total_sql[1] + sql_ms[1])
+            total_api = (total_api[0] + api_ms[0], total_api[1] + api_ms[1])
             results.append((username, figure.name, sql_ms, api_ms))
         page_client = app.test_client()
         assert page_client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
@@ -142,16 +173,18 @@ def main() -> None:
             answer = page_client.get("/statistics/", query_string=query)
             assert answer.status_code == 200, answer.status_code
 
-        page_ms = _median_ms(page, args.runs)
+        page_ms = _measure(page, args.runs)
         results.append((username, "= all figures (sum)", total_sql, total_api))
         results.append((username, "= dashboard page /statistics/", None, page_ms))
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\nmedian of {args.runs} warm runs, range {query or 'unbounded'}; load average {load} "
           f"on {os.cpu_count()} CPUs (other work on the machine inflates every figure)\n")
-    print(f"{'actor':<12} {'figure':<34} {'sql ms':>9} {'api/page ms':>12}")
+    print(f"{'':<47} {'wall ms (median)':>24} {'CPU ms (app + database)':>26}")
+    print(f"{'actor':<12} {'figure':<34} {'sql':>11} {'api/page':>12} {'sql':>12} {'api/page':>13}")
     for username, name, sql_ms, api_ms in results:
-        sql_text = f"{sql_ms:9.1f}" if sql_ms is not None else f"{'':9}"
-        print(f"{username:<12} {name:<34} {sql_text} {api_ms:12.1f}")
+        sql_wall = f"{sql_ms[0]:11.1f}" if sql_ms else f"{'':11}"
+        sql_cpu = f"{sql_ms[1]:12.1f}" if sql_ms else f"{'':12}"
+        print(f"{username:<12} {name:<34} {sql_wall} {api_ms[0]:12.1f} {sql_cpu} {api_ms[1]:13.1f}")
 
 
 def _explain(db, figure, actor, filters) -> None:
