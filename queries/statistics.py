@@ -214,14 +214,16 @@ def classes_by_status(session: Session, actor: Actor, filters: StatFilters) -> l
 
 
 def trainees_by_occupation_level(session: Session, actor: Actor, filters: StatFilters) -> list[dict]:
-    stmt = (select(ClassFigures.occupation_code, Occupation.name.label("occupation_name"),
-                   ClassFigures.skill_level, SkillLevel.name.label("skill_level_name"),
-                   func.sum(ClassFigures.active).label("active"), func.sum(ClassFigures.lost).label("lost"))
-            .join(Occupation, Occupation.code == ClassFigures.occupation_code)
-            .join(SkillLevel, SkillLevel.level == ClassFigures.skill_level)
-            .where(*_classes(actor, filters))
-            .group_by(ClassFigures.occupation_code, Occupation.name, ClassFigures.skill_level, SkillLevel.name)
-            .order_by(ClassFigures.occupation_code, ClassFigures.skill_level.desc()))
+    counted = (select(ClassFigures.occupation_code, ClassFigures.skill_level,
+                      func.sum(ClassFigures.active).label("active"), func.sum(ClassFigures.lost).label("lost"))
+               .where(*_classes(actor, filters))
+               .group_by(ClassFigures.occupation_code, ClassFigures.skill_level)
+               .subquery())  # grouped first, then named (the names join a few rows, not every class)
+    stmt = (select(counted.c.occupation_code, Occupation.name.label("occupation_name"), counted.c.skill_level,
+                   SkillLevel.name.label("skill_level_name"), counted.c.active, counted.c.lost)
+            .join(Occupation, Occupation.code == counted.c.occupation_code)
+            .join(SkillLevel, SkillLevel.level == counted.c.skill_level)
+            .order_by(counted.c.occupation_code, counted.c.skill_level.desc()))
     return [dict(row) for row in session.execute(stmt).mappings()]
 
 
