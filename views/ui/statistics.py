@@ -95,10 +95,13 @@ class StatisticsView(BaseView):
         filters, errors = self._filters()
         cities = stats.cities(db.session, actor)
         cards = []
+        stamps: dict = {}  # the pre-aggregate's time, read once for the cards that share it
         if filters is not None:
             for figure in stats.FIGURES.values():
                 query = filters.as_args()
-                refreshed = stats.refreshed_at(db.session, figure)
+                if figure.refreshed not in stamps:
+                    stamps[figure.refreshed] = stats.refreshed_at(db.session, figure)
+                refreshed = stamps[figure.refreshed]
                 cards.append({
                     "figure": figure, "columns": figure.shown_columns(),
                     "rows": stats.figure_rows(db.session, actor, figure, filters),
