@@ -70,11 +70,13 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         remove_stale_exports(app)
 
     from seed.commands import register_commands
+    from seed.statistics import register_statistics_commands
     from views.errors import register_error_pages
     from views.filters import register_template_filters
     from views.ui.timeline import register_template_globals
 
     register_commands(app)
+    register_statistics_commands(app)
     register_template_filters(app)
     register_template_globals(app)
     register_error_pages(app)

@@ -54,3 +54,19 @@ def trainee_hours_stmt(training_class: TrainingClass, day: Optional[date] = None
             .outerjoin(Course, course_due)
             .where(Trainee.filing_id == training_class.filing_id)
             .group_by(Trainee.id, Trainee.name, Trainee.id_number, Trainee.status))
+
+
+def class_trainee_hours_stmt(day: Optional[date] = None):
+    """``trainee_hours_stmt`` for every class at once: per (class, trainee of the class's filing) the
+    training_class_id, trainee_id, the trainee's status, attended and due hours (unordered; the caller narrows the
+    classes with a WHERE on ``TrainingClass`` / a joined ``Filing``). 统计分析's class figures are built on it."""
+    day = day or today()
+    course_due = and_(Course.training_class_id == TrainingClass.id, _ended(day), _due(Trainee))
+    attended = func.coalesce(func.sum(case((_trainee_checked_in(Trainee), Course.hours), else_=0)), 0)
+    due = func.coalesce(func.sum(Course.hours), 0)
+    return (select(TrainingClass.id.label("training_class_id"), Trainee.id.label("trainee_id"),
+                   Trainee.status.label("status"), attended.label("attended"), due.label("due"))
+            .select_from(TrainingClass)
+            .join(Trainee, Trainee.filing_id == TrainingClass.filing_id)
+            .outerjoin(Course, course_due)
+            .group_by(TrainingClass.id, Trainee.id, Trainee.status))

@@ -19,6 +19,7 @@ from models.filing import (
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter  # also registers the 申请编号 listener on Filing
 from models.security import AppUser
+from models.statistics import ClassFigures, StatisticsRefresh
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ChangeRequest",
     "CheckInDevice",
     "City",
+    "ClassFigures",
     "Course",
     "EcosystemRecognition",
     "Enterprise",
@@ -39,6 +41,7 @@ __all__ = [
     "Model",
     "Occupation",
     "SkillLevel",
+    "StatisticsRefresh",
     "SubsidyClaim",
     "SubsidyClaimPerson",
     "SubsidyStandard",

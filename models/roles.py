@@ -41,6 +41,7 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any("Enterprise|AuditEvent"), r"^can_read$"],
         [_any("EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
+        [_any("Statistics"), r"^can_read$"],  # 统计分析 of its city
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],

@@ -39,6 +39,7 @@ from models.filing import (
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter
 from models.security import AppUser
+from models.statistics import ClassFigures, StatisticsRefresh
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
 
 T = TypeVar("T")
@@ -203,6 +204,12 @@ def scope_condition(model: type, actor: Actor):
                 | (AuditEvent.filing_id.is_(None) & ((AuditEvent.entity != Filing.__tablename__)
                                                      | AuditEvent.entity_id.in_(_filing_ids(actor)))))
         return false()
+    if model is ClassFigures:  # 统计分析's class pre-aggregate: the filing's city
+        if actor.is_admin:
+            return true()
+        return ClassFigures.city_code == actor.city_code if actor.is_reviewer else false()
+    if model is StatisticsRefresh:  # when a pre-aggregate was rebuilt: no data of anybody
+        return true() if actor.role else false()
     if model in (FilingNumberCounter, PersonLock, ApplicationNumberCounter):
         return true() if actor.is_admin else false()
     if model is AppUser:

@@ -628,6 +628,13 @@ ROUTES: dict[str, Route] = {
     "TrackingView.class_action": Route(ENT, "tracked", {"class_id": "training_class"}, args={"action": "cancel"},
                                        body=form(reason="企业停产"), write=Write("ent_gz", "tracked")),
     "TrainingClassApi.attendance": Route(ALL, "tracked", {"pk": "training_class"}),
+    # ---- 统计分析 (issue 14): the reviewer's city, the admin's province; no row ids (the city scope of
+    # ``city_code`` — another city's answers 404 — is proved in tests/test_statistics.py) ---------------------
+    "StatisticsView.dashboard": Route(STAFF, query=lambda s: {"from": "2026-01-01", "to": "2027-12-31"}),
+    "StatisticsView.export": Route(STAFF, args={"name": "filings_by_city_status"},
+                                   query=lambda s: {"from": "2026-01-01"}),
+    "StatisticsApi.figure": Route(STAFF, args={"name": "subsidy_by_city_stage"},
+                                  query=lambda s: {"to": "2027-12-31"}),
     # ---- REST API: 补贴申领 (R20–R23): claims and their persons, scoped like filings (reviewers: no DRAFT) ------
     **rest("SubsidyClaimApi", "claim", "claim", write=ENT, writer="ent_gz",
            post=lambda s: {"json": {"training_class_id": s["training_class"], "stage": "BALANCE",

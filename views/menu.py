@@ -37,6 +37,7 @@ from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
 from views.ui.review import ReviewFilingView
+from views.ui.statistics import StatisticsView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
 from views.ui.tracking import TrackingView
 from views.ui.venues import VenueView
@@ -88,6 +89,7 @@ ENTERPRISE_PROGRAMME = Category("Enterprise", _l("企业新型学徒制培训"),
 REVIEW = Category("Review", _l("审核管理"), "fa-gavel")
 CHECK_IN = Category("CheckIn", _l("考勤管理"), "fa-clock-o")
 SUBSIDY = Category("Subsidy", _l("企业新型学徒制培训补贴"), "fa-yen")
+STATISTICS = Category("StatisticsMenu", _l("统计分析"), "fa-bar-chart")
 
 #: The groups of the home page's 事项办理 tree, in page order.
 HOME_GROUPS: dict[str, Any] = {
@@ -170,6 +172,11 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ReviewClaims", _l("补贴审核"), "fa-money", REVIEW, (REVIEWER, ADMIN), view=ClaimReviewView,
               home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),
                     HomePlace("admin", 8, _l("补贴查询"), roles=(ADMIN,)))),
+    # 统计分析 (issue 14): the reviewer's city, the admin's province with a city filter (views/ui/statistics.py)
+    MenuEntry("StatisticsDashboard", _l("统计报表"), "fa-bar-chart", STATISTICS, (REVIEWER, ADMIN),
+              view=StatisticsView,
+              home=(HomePlace("review", 6, _l("统计分析"), roles=(REVIEWER,)),
+                    HomePlace("admin", 9, _l("统计分析"), roles=(ADMIN,)))),
 )
 
 
