@@ -130,6 +130,10 @@ def demo_command() -> None:
     if current_app.config.get("APP_ENV") == "production":
         raise click.ClickException("APP_ENV=production: the demo seed is refused (it would add demo accounts).")
     run_demo_seed(running_class=True)
+    from actions.statistics import refresh_class_figures
+
+    refresh_class_figures(db.session)  # 统计分析's class figures of the demo at once (nightly afterwards)
+    db.session.commit()
     click.echo("demo data ok")
 
 
