@@ -159,15 +159,18 @@ def _move_batch(session: Session, registry: StoreRegistry, target: str, target_s
     if in_database:  # target is a store: stream the contents, one row's bytes in memory at a time
         contents = session.execute(select(Attachment.id, Attachment.content).where(Attachment.id.in_(in_database))
                                    .order_by(Attachment.id).execution_options(yield_per=1))
-        for row_id, content in contents:
-            row = by_id[row_id]
-            try:
-                _check_bytes(row, content)
-                _write_verified(target_store, row, content, verified, report)
-            except (BlobMissing, BlobCorrupt) as exc:
-                fail(row, exc)
-                continue
-            done(row, None)
+        try:
+            for row_id, content in contents:
+                row = by_id[row_id]
+                try:
+                    _check_bytes(row, content)
+                    _write_verified(target_store, row, content, verified, report)
+                except (BlobMissing, BlobCorrupt) as exc:
+                    fail(row, exc)
+                    continue
+                done(row, None)
+        finally:
+            contents.close()  # a stream left open would keep SQLite's snapshot (and the next write "locked")
     for row in rows:
         if row.storage == DATABASE:
             continue

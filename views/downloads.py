@@ -19,6 +19,8 @@ import logging
 from typing import BinaryIO
 
 from flask import Response, current_app, request, send_file
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import object_session
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from core.errors import BlobCorrupt, BlobError, BlobMissing
@@ -47,11 +49,27 @@ def open_content(row: Attachment) -> BinaryIO:
     return open_verified(store, row.storage_key, row.sha256, row.size)
 
 
+def _reopened_after_move(row: Attachment, missing: BlobMissing) -> BinaryIO:
+    """The bytes of a row that ``flask attachments move`` switched after it was loaded (mixed states while a move
+    runs): read its place again and open it there; ``missing`` when the place did not change."""
+    before = (row.storage, row.storage_key)
+    try:
+        object_session(row).refresh(row, ["storage", "storage_key", "content"])
+    except InvalidRequestError:  # deleted meanwhile
+        raise missing from None
+    if (row.storage, row.storage_key) == before:
+        raise missing
+    return open_content(row)
+
+
 def attachment_response(row: Attachment, inline_allowed: bool) -> Response:
     """The file of ``row`` as a response (inline or as a download with its file name)."""
     inline = inline_allowed and row.media_type in INLINE_TYPES and not request.args.get("download")
     try:
-        content = open_content(row)
+        try:
+            content = open_content(row)
+        except BlobMissing as missing:
+            content = _reopened_after_move(row, missing)
     except BlobError as exc:
         log.error("attachment %s not served (%s %s): %s: %s", row.id, request.method, request.path,
                   type(exc).__name__, exc.detail)
