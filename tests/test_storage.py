@@ -632,3 +632,51 @@ def test_counts_by_sql(app, use_storage):
     result = move_cli(app, "--to", "directory", "--dry-run", "--batch", "1")
     assert f"would move: {expected[0]} attachments ({expected[1] / (1024 * 1024):.1f} MB) from database" \
         in result.output
+
+
+# ---- flask attachments verify, and backups that say where the files are --------------------------------------------
+
+def test_verify_names_missing_and_damaged_files(app, use_storage):
+    use_storage("directory")
+    ids = add_rows(app, 3)
+    assert move_cli(app, "--to", "directory").exit_code == 0
+    runner = app.test_cli_runner()
+    clean = runner.invoke(args=["attachments", "verify", "--sha256"])
+    assert clean.exit_code == 0 and "problems: 0" in clean.output and "sha256 compared" in clean.output
+    with app.app_context():
+        keys = dict(db.session.execute(select(Attachment.id, Attachment.storage_key)
+                                       .where(Attachment.id.in_(ids[:2]))).all())
+    store = store_of(app, "directory")
+    store.delete(keys[ids[0]])
+    store.path(keys[ids[1]]).write_bytes(b"%PDF-1.4 something else")
+    quick = runner.invoke(args=["attachments", "verify"])
+    assert quick.exit_code == 1 and "problems: 1" in quick.output
+    assert f"attachment {ids[0]} in directory: BlobMissing" in quick.output
+    full = runner.invoke(args=["attachments", "verify", "--sha256"])
+    assert full.exit_code == 1 and "problems: 2" in full.output
+    assert f"attachment {ids[1]} in directory: BlobCorrupt" in full.output
+
+
+def test_backup_says_which_files_it_does_not_contain(tmp_path):
+    import sqlite3
+    import subprocess
+
+    database = tmp_path / "app.db"
+    with sqlite3.connect(database) as conn:  # just the column the script reads
+        conn.execute("CREATE TABLE attachment (id INTEGER PRIMARY KEY, storage VARCHAR(16))")
+        conn.executemany("INSERT INTO attachment (storage) VALUES (?)",
+                         [("directory",), ("directory",), ("database",)])
+    script = Path(__file__).resolve().parent.parent / "scripts" / "backup.sh"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{database}", "ATTACHMENT_DIR": "/srv/blobs",
+           "ATTACHMENT_STORAGE": "s3", "S3_BUCKET": "apprentice-files"}
+    done = subprocess.run([str(script), str(tmp_path / "one.db")], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "2 attachments keep their bytes in the directory store, which this backup does NOT contain" in done.stdout
+    assert "rsync -a /srv/blobs/ <backup place>/attachments/" in done.stdout
+    assert "aws s3 sync s3://apprentice-files" in done.stdout  # the configured store, even before any row uses it
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE attachment SET storage = 'database'")
+    quiet = subprocess.run([str(script), str(tmp_path / "two.db")], env={**env, "ATTACHMENT_STORAGE": "database"},
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and "note:" not in quiet.stdout and "rsync" not in quiet.stdout

@@ -1,5 +1,5 @@
 """``flask --app app attachments move --to directory|s3|database [--batch 500] [--dry-run]`` (issue 15): moves the
-bytes of existing attachments to the named storage (``services/attachment_move.py`` does the work, commits per
+bytes of existing attachments to the named storage (``services.attachment_storage.py`` does the work, commits per
 batch and audits the run) and prints the counts. The target store must be configured (``ATTACHMENT_DIR`` /
 ``S3_*``), and so must every store rows are still in. Set ``ATTACHMENT_STORAGE`` to the same target so new uploads
 go there too; the command says so when they differ.
@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 from core.errors import BlobError
 from models.base import db
-from services.attachment_move import MoveReport, move
+from services.attachment_storage import MoveReport, move, verify
 from services.storage import BACKENDS
 
 attachments_cli = AppGroup("attachments", help="Attachment storage: move existing files between the stores.")
@@ -63,6 +63,24 @@ def move_command(target: str, batch: int, dry_run: bool) -> None:
     if not dry_run and report.pending:
         _print_done(report)
     if report.failed:
+        raise SystemExit(1)
+
+
+@attachments_cli.command("verify")
+@click.option("--sha256", "full", is_flag=True, help="Read every file and compare its sha256 (slow); "
+                                                     "otherwise only check that each file exists.")
+def verify_command(full: bool) -> None:
+    """Check that every attachment's bytes are where its row says; exit 1 when some are missing or damaged."""
+    try:
+        report = verify(db.session, current_app.extensions["blob_stores"], sha256=full)
+    except BlobError as exc:
+        raise click.ClickException(f"stopped: {exc.detail}") from exc
+    checked = ", ".join(f"{count} in {storage}" for storage, count in sorted(report.checked.items())) or "none"
+    click.echo(f"checked attachments: {checked}; {'sha256 compared' if full else 'existence checked'}; "
+               f"problems: {report.problems}")
+    for item in report.named:
+        click.echo(f"  attachment {item['id']} in {item['storage']}: {item['error']}")
+    if report.problems:
         raise SystemExit(1)
 
 

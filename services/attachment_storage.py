@@ -1,5 +1,6 @@
-"""Moving the bytes of existing attachments between the database and a blob store (issue 15):
-``flask --app app attachments move --to directory|s3|database [--batch 500] [--dry-run]``
+"""Moving the bytes of existing attachments between the database and a blob store, and checking that every
+attachment's bytes are where its row says (issue 15): ``flask --app app attachments move --to
+directory|s3|database [--batch 500] [--dry-run]`` and ``flask --app app attachments verify [--sha256]``
 (``views/attachment_commands.py``).
 
 Production-safe and restartable:
@@ -229,3 +230,50 @@ def _switch(session: Session, target: str, switched: list[dict[str, Any]]) -> No
         statement = update(table).where(still_there).values(
             storage=target, storage_key=bindparam("b_key"), content=None)
     session.execute(statement, switched)
+
+
+@dataclass
+class VerifyReport:
+    """``verify``'s answer: rows looked at per storage, and the problems found."""
+
+    checked: dict[str, int] = field(default_factory=dict)
+    problems: int = 0
+    named: list[dict[str, Any]] = field(default_factory=list)  # {"id", "storage", "error"}, the first ones
+
+
+def verify(session: Session, registry: StoreRegistry, sha256: bool = False, batch: int = 500) -> VerifyReport:
+    """Check every attachment's bytes are where its row says (after a restore, a move, a storage incident): a blob
+    exists — or, with ``sha256``, has the recorded sha256 and size (reads every byte; database contents too).
+    Read only; rows in id order, ``batch`` at a time, one blob in memory at most."""
+    report = VerifyReport()
+
+    def problem(row, exc: BlobError) -> None:
+        report.problems += 1
+        if len(report.named) < NAMED_FAILURES:
+            report.named.append({"id": row.id, "storage": row.storage, "error": type(exc).__name__})
+
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(Attachment.id, Attachment.storage, Attachment.storage_key, Attachment.sha256, Attachment.size,
+                   *([] if sha256 else [Attachment.content.is_(None).label("empty")]))
+            .where(Attachment.id > last_id).order_by(Attachment.id).limit(batch)).all()
+        if not rows:
+            break
+        last_id = rows[-1].id
+        for row in rows:
+            report.checked[row.storage] = report.checked.get(row.storage, 0) + 1
+            try:
+                if row.storage == DATABASE:
+                    if sha256:
+                        _check_bytes(row, session.scalar(select(Attachment.content).where(Attachment.id == row.id)))
+                    elif row.empty:
+                        raise BlobMissing(f"attachment {row.id}: no content in the database")
+                elif sha256:
+                    open_verified(registry.get(row.storage), row.storage_key, row.sha256, row.size).close()
+                elif not registry.get(row.storage).exists(row.storage_key):
+                    raise BlobMissing(f"attachment {row.id}: no blob {row.storage_key}")
+            except (BlobMissing, BlobCorrupt) as exc:
+                problem(row, exc)
+        session.rollback()  # end the read transaction of each batch
+    return report
