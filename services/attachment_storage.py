@@ -95,6 +95,7 @@ def move(session: Session, registry: StoreRegistry, target: str, batch: int = 50
         session.rollback()
         return report
     target_store = None if target == DATABASE else registry.get(target)
+    counted = (0, 0, 0)
     try:
         last_id = 0
         while True:
@@ -107,17 +108,15 @@ def move(session: Session, registry: StoreRegistry, target: str, batch: int = 50
             last_id = rows[-1].id
             sources = _move_batch(session, registry, target, target_store, rows, report)
             session.commit()
+            counted = (report.moved, report.moved_bytes, report.reused_blobs)
             report.batches += 1
             report.removed_blobs += remove_unused(session.get_bind(), registry, sources)
             if progress is not None:
                 progress(report)
-    except BlobError as exc:
-        session.rollback()
-        report.stopped = f"{type(exc).__name__}: {exc.detail}"
-        raise
     except BaseException as exc:
-        session.rollback()
-        report.stopped = type(exc).__name__
+        session.rollback()  # the batch under way is undone: count only what was committed
+        report.moved, report.moved_bytes, report.reused_blobs = counted
+        report.stopped = f"{type(exc).__name__}: {exc.detail}" if isinstance(exc, BlobError) else type(exc).__name__
         raise
     finally:
         if report.moved or report.failed or report.stopped or report.pending:
