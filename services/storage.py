@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import re
 import tempfile
@@ -34,7 +33,6 @@ from typing import BinaryIO, Optional, Protocol, Union
 
 from core.errors import BlobCorrupt, BlobError, BlobMissing, StoreUnavailable
 
-log = logging.getLogger(__name__)
 
 DATABASE, DIRECTORY, S3 = "database", "directory", "s3"
 BACKENDS = (DATABASE, DIRECTORY, S3)
