@@ -310,9 +310,12 @@ class StoreRegistry:
 def init_app(app) -> StoreRegistry:
     """Register the stores as ``app.extensions["blob_stores"]``; a wrong ``ATTACHMENT_STORAGE`` stops the start."""
     registry = StoreRegistry(app.config)
-    backend = registry.active
-    if backend != DATABASE:
-        registry.get(backend)  # the settings are complete (S3 is not contacted here: hosts may start before it)
+    try:
+        backend = registry.active
+        if backend != DATABASE:
+            registry.get(backend)  # the settings are complete (S3 is not contacted here: hosts may start before it)
+    except StoreUnavailable as exc:
+        raise RuntimeError(f"attachment storage: {exc.detail}") from exc
     app.extensions["blob_stores"] = registry
     return registry
 

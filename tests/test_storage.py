@@ -456,3 +456,20 @@ def test_a_deleted_claim_takes_its_blobs(app, use_storage):
         run(db.session, actor, "subsidy_claim", "delete", claim.id)
         db.session.commit()
         assert not store_of(app, "directory").exists(key)
+
+
+def test_a_wrong_storage_setting_is_named(tmp_path):
+    """Start-up (``services.storage.init_app``) stops with the setting to fix, not at the first upload."""
+    from types import SimpleNamespace
+
+    from services.storage import StoreRegistry, init_app
+
+    for config, wrong in (({"ATTACHMENT_STORAGE": "ftp"}, "ATTACHMENT_STORAGE='ftp'"),
+                          ({"ATTACHMENT_STORAGE": "directory"}, "ATTACHMENT_DIR is not set"),
+                          ({"ATTACHMENT_STORAGE": "s3", "ATTACHMENT_DIR": str(tmp_path)}, "S3_BUCKET is not set")):
+        with pytest.raises(RuntimeError, match=wrong):
+            init_app(SimpleNamespace(config=config, extensions={}))
+    app = SimpleNamespace(config={"ATTACHMENT_STORAGE": "Directory ", "ATTACHMENT_DIR": str(tmp_path / "b")},
+                          extensions={})
+    assert init_app(app).active == "directory" and (tmp_path / "b").is_dir()
+    assert StoreRegistry({}).active == "database"
