@@ -58,6 +58,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
     app.config["FAB_ROLES"] = _role_matrix()
     db.init_app(app)
+    from services.storage import init_app as init_blob_stores  # attachments' bytes: database, directory or S3
+
+    init_blob_stores(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"))
     csrf.init_app(app)
     appbuilder = AppBuilder()
@@ -71,12 +74,14 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
     from seed.commands import register_commands
     from seed.statistics import register_statistics_commands
+    from views.attachment_commands import register_attachment_commands
     from views.errors import register_error_pages
     from views.filters import register_template_filters
     from views.ui.timeline import register_template_globals
 
     register_commands(app)
     register_statistics_commands(app)
+    register_attachment_commands(app)
     register_template_filters(app)
     register_template_globals(app)
     register_error_pages(app)

@@ -136,3 +136,16 @@ class Config:
     # understood, e.g. "https://restapi.amap.com/v3/geocode/geo?key=<key>&address={query}". Empty: no address search.
     MAP_GEOCODER_URL = os.environ.get("MAP_GEOCODER_URL", "").strip()
     MAP_GEOCODER_TIMEOUT = float(os.environ.get("MAP_GEOCODER_TIMEOUT", 5))
+
+    # Attachments (issue 15): where the bytes of uploaded files go. "database" (the embedded default): in the
+    # attachment row, as before; "directory": files under ATTACHMENT_DIR (a volume every app host mounts); "s3": an
+    # S3-compatible object store. Rows keep sha256, size, type and name whatever the storage, and say where their
+    # bytes are, so rows of several storages coexist; `flask --app app attachments move --to …` moves existing ones.
+    # Every store a row uses must stay configured (e.g. ATTACHMENT_DIR while moving from the directory to S3).
+    ATTACHMENT_STORAGE = os.environ.get("ATTACHMENT_STORAGE", "database").strip().lower() or "database"
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "").strip()
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "").strip()  # empty: AWS itself
+    S3_BUCKET = os.environ.get("S3_BUCKET", "").strip()
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "").strip()  # empty: boto3's usual credential chain
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "").strip()
+    S3_REGION = os.environ.get("S3_REGION", "").strip()

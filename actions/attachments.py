@@ -1,5 +1,6 @@
 """上传材料 (R11): uploads of a filing's materials — the type sniffed from the content, the size limited, the name
-cleaned of control characters, sha256 kept — and their deletion, only while the filing is editable; audited."""
+cleaned of control characters, sha256 kept, the bytes kept where ``ATTACHMENT_STORAGE`` says
+(``actions.attachment_blobs``) — and their deletion, only while the filing is editable; audited."""
 from __future__ import annotations
 
 import hashlib
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from actions import audit
+from actions.attachment_blobs import place_content
 from actions.filings import load_filing
 from core.errors import FieldInvalid, NotFound
 from models.enums import AttachmentKind as AK
@@ -51,12 +53,14 @@ def sniff_media_type(file_name: str, content: bytes) -> Optional[str]:
     return None
 
 
-def new_attachment(actor: Actor, kind: Any, allowed_kinds: tuple[str, ...], file_name: str,
+def new_attachment(session: Session, actor: Actor, kind: Any, allowed_kinds: tuple[str, ...], file_name: str,
                    content: bytes) -> Attachment:
     """An uploaded material checked (R11) and ready to be given its owner: kind one of ``allowed_kinds``, name
-    cleaned, size limited, type sniffed from the content, sha256 kept. Filings and subsidy claims share it.
+    cleaned, size limited, type sniffed from the content, sha256 kept, the bytes stored (``place_content``).
+    Filings and subsidy claims share it.
 
     :raises ValidationFailed: unknown kind, empty or oversized file, or content that is not the type it claims.
+    :raises StoreUnavailable: the configured file store did not take the bytes.
     """
     if kind not in allowed_kinds:
         raise FieldInvalid("kind", _l("请选择材料类型"), kind)
@@ -74,11 +78,13 @@ def new_attachment(actor: Actor, kind: Any, allowed_kinds: tuple[str, ...], file
     if media_type is None:
         raise FieldInvalid("file", _l("文件“%(name)s”不是有效的 PDF、JPG、PNG、DOCX 或 XLSX 文件（按文件内容识别）",
                                       name=name))
-    return Attachment(kind=kind, file_name=name, media_type=media_type, size=len(content),
-                      sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by_id=actor.user_id)
+    row = Attachment(kind=kind, file_name=name, media_type=media_type, size=len(content),
+                     sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=actor.user_id)
+    place_content(session, row, content)
+    return row
 
 
-AUDITED = ("kind", "file_name", "size", "sha256")
+AUDITED = ("kind", "file_name", "size", "sha256", "storage")
 
 
 def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, file_name: str,
@@ -88,7 +94,7 @@ def add_attachment(session: Session, actor: Actor, filing_id: Any, kind: Any, fi
     :raises ValidationFailed: as ``new_attachment``.
     """
     filing = load_filing(session, actor, filing_id, editable=True, for_update=True)
-    row = new_attachment(actor, kind, AK.FILING_CODES, file_name, content)
+    row = new_attachment(session, actor, kind, AK.FILING_CODES, file_name, content)
     row.filing_id = filing.id
     session.add(row)
     session.flush()

@@ -120,3 +120,42 @@ class Forbidden(DomainError):
 
     def __init__(self, message: Any = None):
         super().__init__(message or _l("您没有执行该操作的权限"))
+
+
+class BlobError(DomainError):
+    """A file's bytes cannot be kept or given back as stored (attachment storage, issue 15). ``detail`` says where
+    and why for the log; ``message`` is what the user reads (no paths, no bucket names)."""
+
+    status_code = 503
+
+    def __init__(self, detail: str, message: Any = None):
+        self.detail = detail
+        super().__init__(message)
+
+
+class StoreUnavailable(BlobError):
+    """The file store did not answer (network, permissions, not configured): try again later."""
+
+    def __init__(self, detail: str, message: Any = None):
+        super().__init__(detail, message or _l("文件存储暂时无法访问，请稍后重试；如仍有问题请联系管理员"))
+
+
+class BlobMissing(BlobError):
+    """No bytes where the row says they are."""
+
+    status_code = 410
+
+    def __init__(self, detail: str, message: Any = None):
+        super().__init__(detail, message or _l(
+            "该材料的文件内容在文件存储中找不到（已记录）。请联系管理员从备份恢复，或重新上传该材料"))
+
+
+class BlobCorrupt(BlobError):
+    """The stored bytes differ from the recorded sha256 / size: never handed out."""
+
+    status_code = 410
+
+    def __init__(self, detail: str, message: Any = None):
+        super().__init__(detail, message or _l(
+            "该材料的文件内容与上传时的校验值（SHA-256）不符，可能已损坏，为避免给出错误的文件已停止下载（已记录）。"
+            "请联系管理员从备份恢复，或重新上传该材料"))

@@ -260,10 +260,19 @@ class ChangeRequest(Model):
 
 
 class Attachment(Model):
-    """上传材料 of a filing, subsidy claim or change request; content kept in the database (stateless app)."""
+    """上传材料 of a filing, subsidy claim or change request. sha256, size, media type and name are always here; the
+    bytes are where ``storage`` says (``ATTACHMENT_STORAGE``, services/storage.py): ``database`` = ``content``,
+    ``directory`` / ``s3`` = the blob ``storage_key`` of that store (content-addressed by sha256, shared by equal
+    files). Rows of both kinds coexist while ``flask attachments move`` runs; the app stays stateless either way."""
 
     __tablename__ = "attachment"
-    __table_args__ = {"sqlite_autoincrement": True}  # SQLite never reuses the id of a deleted row (audit trail)
+    __table_args__ = (
+        # The bytes are always somewhere: in the row, or in a store under a key.
+        CheckConstraint("(storage = 'database' AND content IS NOT NULL) OR "
+                        "(storage IN ('directory', 's3') AND storage_key IS NOT NULL)",
+                        name="ck_attachment_storage_place"),
+        {"sqlite_autoincrement": True},  # SQLite never reuses the id of a deleted row (audit trail)
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[Optional[int]] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), index=True)
     subsidy_claim_id: Mapped[Optional[int]] = mapped_column(
@@ -276,8 +285,11 @@ class Attachment(Model):
     file_name: Mapped[str] = mapped_column(String(255), nullable=False)
     media_type: Mapped[str] = mapped_column(String(128), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)  # blob references (dedup)
+    storage: Mapped[str] = mapped_column(String(16), nullable=False, default="database",
+                                         server_default="database")
+    storage_key: Mapped[Optional[str]] = mapped_column(String(255))
+    content: Mapped[Optional[bytes]] = deferred(mapped_column(LargeBinary))
     uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 

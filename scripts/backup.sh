@@ -5,6 +5,8 @@
 #   SQLite:     the online backup API (sqlite3 Connection.backup): a consistent copy while the app runs, the WAL
 #               included (a plain file copy of a live WAL database can be torn or miss committed rows).
 # The dump is written to <file>.partial and renamed when complete, so <file> is never a half-written backup.
+# Attachment files kept in a directory or S3 store (ATTACHMENT_STORAGE) are not in the dump: the script says how many
+# and how to copy them (README "Backup and restore").
 set -euo pipefail
 
 usage="usage: scripts/backup.sh <file>    (backs up the database of DATABASE_URL into <file>)"
@@ -99,3 +101,28 @@ esac
 mv "$partial" "$file"
 trap - EXIT
 echo "==> backup written: $file ($(stat -c %s "$file") bytes); restore it with: scripts/restore.sh $file"
+
+# Attachments whose bytes are in a blob store (ATTACHMENT_STORAGE=directory|s3) are not in this file: say so, and
+# how to copy them (README "Backup and restore"). Copy them after the dump, so every file it refers to is there.
+"$PY" - "$url" <<'PY' || true
+import os, sys
+from sqlalchemy import create_engine, text
+
+try:
+    with create_engine(sys.argv[1]).connect() as conn:
+        outside = conn.execute(text("SELECT storage, count(*) FROM attachment WHERE storage <> 'database' "
+                                    "GROUP BY storage ORDER BY storage")).all()
+except Exception:  # an older schema without attachment.storage: every file is in the database
+    outside = []
+stores = {storage for storage, _ in outside} | ({os.environ.get("ATTACHMENT_STORAGE", "").strip().lower()}
+                                                & {"directory", "s3"})
+for storage, count in outside:
+    print(f"==> note: {count} attachments keep their bytes in the {storage} store, which this backup does NOT contain")
+if "directory" in stores:
+    folder = os.environ.get("ATTACHMENT_DIR") or "<ATTACHMENT_DIR>"
+    print(f"    back up the directory store now, adding without deleting: rsync -a {folder}/ <backup place>/attachments/")
+if "s3" in stores:
+    bucket = os.environ.get("S3_BUCKET") or "<S3_BUCKET>"
+    print(f"    back up the S3 bucket now: keep bucket versioning on, or: aws s3 sync s3://{bucket} "
+          "<backup place>/attachments/ (no --delete)")
+PY

@@ -6,6 +6,8 @@
 #               superuser or as the owner of the dumped tables.
 #   SQLite:     the backup is checked with PRAGMA integrity_check, then written to the database path with the
 #               online backup API (the database's -wal/-shm stay consistent; a file copy would not).
+# Attachment files kept in a directory or S3 store are not in the backup: put their copy back into ATTACHMENT_DIR /
+# the bucket as well, then `flask --app app attachments verify` lists any attachment whose file is missing.
 set -euo pipefail
 
 usage="usage: scripts/restore.sh <file>    (restores a scripts/backup.sh file into the database of DATABASE_URL)"
@@ -100,3 +102,4 @@ PY
     exit 2
     ;;
 esac
+echo "==> attachment files kept in a directory or S3 store (ATTACHMENT_STORAGE) are not in the backup: put their copy back too, then check with: flask --app app attachments verify"

@@ -1,6 +1,7 @@
 """Row builders for tests: valid ID numbers and credit codes, enterprises, accounts, recognitions."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import date
 
@@ -67,6 +68,7 @@ ROLE = RoleName
 # ---- filings ----------------------------------------------------------------------------------------------
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_SHA256 = hashlib.sha256(PDF_BYTES).hexdigest()  # downloads re-check it (issue 15)
 
 
 def filing(enterprise_id: int, programme: str = "ENTERPRISE", apprenticeship_type: str = "NEW_APPRENTICE",
@@ -113,7 +115,7 @@ def complete_filing(enterprise_id: int, programme: str = "ENTERPRISE", apprentic
 
     for kind in TYPE_RULES[apprenticeship_type].required_attachments:
         row.attachments.append(Attachment(kind=kind, file_name=f"{AttachmentKind.label(kind)}.pdf",
-                                          media_type="application/pdf", size=len(PDF_BYTES), sha256="0" * 64,
+                                          media_type="application/pdf", size=len(PDF_BYTES), sha256=PDF_SHA256,
                                           content=PDF_BYTES))
     db.session.flush()
     return row

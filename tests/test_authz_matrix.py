@@ -172,6 +172,7 @@ def as_json(**values: Any) -> Body:
 
 NO_BODY: Body = lambda s: {}  # noqa: E731
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_SHA256 = hashlib.sha256(PDF_BYTES).hexdigest()  # downloads re-check it (issue 15)
 _n = itertools.count(1)
 
 
@@ -766,7 +767,7 @@ def _claim(label: str, enterprise_key: str, enterprise_id: int, status: str) -> 
     person = SubsidyClaimPerson(subsidy_claim_id=claim.id, trainee_id=filing.trainees[0].id, stage="ADVANCE",
                                 held=None if status in ("DRAFT", "RETURNED") else True, amount=2200)
     attachment = Attachment(subsidy_claim_id=claim.id, kind="TRAINING_PLAN", file_name="培训计划.pdf",
-                            media_type="application/pdf", size=len(PDF_BYTES), sha256="0" * 64, content=PDF_BYTES)
+                            media_type="application/pdf", size=len(PDF_BYTES), sha256=PDF_SHA256, content=PDF_BYTES)
     db.session.add_all([person, attachment])
     db.session.flush()
     return Subject(label, "claim", {**bundle.ids, "claim": claim.id, "person": person.id,

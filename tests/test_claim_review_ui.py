@@ -4,6 +4,7 @@ search and paging), the per-person decisions (lowered with a reason, never raise
 退回 (opinion required), CSRF, roles and scope (404 / 403)."""
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -218,7 +219,8 @@ def test_other_city_and_drafts_are_404(app):
     with app.app_context():
         draft = claim_rows("ent_gz", "DRAFT")
         draft_attachment = Attachment(subsidy_claim_id=draft, kind="TRAINING_PLAN", file_name="a.pdf",
-                                      media_type="application/pdf", size=len(PDF), sha256="0" * 64, content=PDF)
+                                      media_type="application/pdf", size=len(PDF),
+                                      sha256=hashlib.sha256(PDF).hexdigest(), content=PDF)
         db.session.add(draft_attachment)
         db.session.commit()
         draft_attachment_id = draft_attachment.id

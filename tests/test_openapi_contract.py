@@ -17,7 +17,7 @@ FILING_FAMILY = {
     "/api/v1/attachment/": {"get": LIST, "post": CREATE},
     "/api/v1/attachment/_info": {"get": INFO},
     "/api/v1/attachment/{pk}": {"delete": DELETE, "get": SHOW},
-    "/api/v1/attachment/{pk}/content": {"get": (200, 401, 403, 404)},
+    "/api/v1/attachment/{pk}/content": {"get": (200, 401, 403, 404, 410, 503)},  # 410/503: issue 15 storage
     "/api/v1/course/": {"get": LIST, "post": CREATE},
     "/api/v1/course/_info": {"get": INFO},
     "/api/v1/course/{pk}": {"delete": DELETE, "get": SHOW, "put": UPDATE},

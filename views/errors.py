@@ -18,6 +18,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from core.errors import BlobError
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -30,6 +32,7 @@ MESSAGES = {
 }
 FORM_EXPIRED_TITLE = _l("页面已过期")
 FORM_EXPIRED = _l("页面已过期，请刷新后重新提交。您刚才提交的内容没有保存。")
+BLOB_TITLE = _l("文件无法下载")
 OUT_OF_RANGE = _l("提交的数值超出范围或数据格式不被接受，请检查后重试。")
 
 
@@ -91,6 +94,12 @@ def register_error_pages(app: Flask) -> None:
 
         db.session.rollback()
         return _render(400, MESSAGES[400][0], OUT_OF_RANGE)
+
+    @app.errorhandler(BlobError)
+    def _blob(error: BlobError):
+        """A file whose bytes are missing or damaged (410) or whose store does not answer (503) — issue 15:
+        answered in Chinese without paths or bucket names (views/downloads.py logged where and why)."""
+        return _render(error.status_code, BLOB_TITLE, error.message)
 
     @app.errorhandler(500)
     def _server_error(error):

@@ -155,7 +155,7 @@ def _check_fab_arguments(view: Any):
         if (request.view_args or {}).get("name") not in (getattr(view, "actions", None) or {}):
             abort(404)
     elif endpoint == "download" and not current_app.config.get("UPLOAD_FOLDER"):
-        abort(404)  # attachments are served from the database (views/downloads.py), never from a folder
+        abort(404)  # attachments are served by views/downloads.py (database or blob store), never FAB's folder
     return None
 
 

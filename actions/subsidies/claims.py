@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions import audit
+from actions.attachment_blobs import forget as forget_blobs
 from actions.attachments import AUDITED, new_attachment
 from actions.specs import CLAIM_PERSON, CLAIM_UNIT
 from actions.subsidies import prechecks
@@ -330,7 +331,7 @@ def add_claim_attachment(session: Session, actor: Actor, claim_id: Any, kind: An
                          content: bytes) -> Attachment:
     """Upload a material of an editable claim (checked like a filing's, R11)."""
     claim = load_claim(session, actor, claim_id, editable=True)
-    row = new_attachment(actor, kind, AK.CLAIM_CODES, file_name, content)
+    row = new_attachment(session, actor, kind, AK.CLAIM_CODES, file_name, content)
     row.subsidy_claim_id = claim.id
     session.add(row)
     session.flush()
@@ -438,6 +439,7 @@ def release_effect(session: Session, actor: Actor, claim: SubsidyClaim, values: 
 def delete_effect(session: Session, actor: Actor, claim: SubsidyClaim, values: dict) -> dict:
     """删除 a DRAFT / RETURNED claim: its persons and attachments go with it (the audit events stay)."""
     persons = session.scalar(select(func.count()).where(SubsidyClaimPerson.subsidy_claim_id == claim.id))
+    forget_blobs(session, Attachment.subsidy_claim_id == claim.id)  # their blobs go after the commit (issue 15)
     session.execute(delete(Attachment).where(Attachment.subsidy_claim_id == claim.id))
     session.execute(delete(SubsidyClaimPerson).where(SubsidyClaimPerson.subsidy_claim_id == claim.id))
     session.expire(claim, ["persons"])

@@ -1,6 +1,7 @@
 """``/api/v1/attachment`` (上传材料, R11; DESIGN §10): metadata through FAB's list/show, upload as
 multipart (``file``, ``kind``, ``filing_id``) through ``actions.attachments.add_attachment``, delete through
-``delete_attachment``, and the bytes at ``/<pk>/content`` (``views.downloads.attachment_response``).
+``delete_attachment``, and the bytes at ``/<pk>/content`` (``views.downloads.attachment_response``: checked against
+the recorded sha256 wherever they are stored, 410 when missing or damaged, 503 when the store does not answer).
 A 补贴申请's materials (R23) are posted with ``claim_id`` instead of ``filing_id`` and go through
 ``actions.subsidies.claims.add_claim_attachment`` / ``delete_claim_attachment``.
 """
@@ -22,7 +23,7 @@ from models.enums import AttachmentKind
 from models.filing import Attachment
 from models.scope import current_actor, load_scoped
 from views.api.common import READ, ContractApi, int_field, unknown_field_error
-from views.api.openapi import operation
+from views.api.openapi import json_content, operation, schema_ref
 from views.api_guards import BadRequest
 from views.base import API_PERMISSIONS, interface
 from views.downloads import attachment_response
@@ -108,10 +109,13 @@ class AttachmentApi(ContractApi):
     @permission_name("content")
     @operation("get", "下载材料文件（按权限范围）", ok={
         "description": "文件内容（Content-Type 为识别出的类型）",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        responses={410: {"description": "文件内容缺失或与保存时的 SHA-256 不符（已记录），不给出错误的文件",
+                         "content": json_content(schema_ref("FilingApiError"))},
+                   503: {"description": "文件存储暂时无法访问，请稍后重试", "content": json_content(schema_ref("FilingApiError"))}})
     def content(self, pk: int):
         try:
             row = load_scoped(db.session, Attachment, pk, current_actor())
-        except DomainError as exc:
+            return attachment_response(row, inline_allowed=False)
+        except DomainError as exc:  # out of scope (404); a missing / damaged file (410); store down (503)
             return error_response(exc)
-        return attachment_response(row, inline_allowed=False)
