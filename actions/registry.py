@@ -133,6 +133,22 @@ def references(session: Session, item: Any) -> list[tuple[str, int]]:
     return found
 
 
+def referenced_keys(session: Session, model: type, column: str, keys: list[Any]) -> set[Any]:
+    """The values of ``model.column`` among ``keys`` that rows of other tables still refer to — the set-based twin of
+    ``references`` for an import (one SELECT DISTINCT per referring table, however many keys)."""
+    from sqlalchemy import select
+
+    table = model.__table__
+    found: set[Any] = set()
+    if not keys:
+        return found
+    for other in table.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is table and fk.column.key == column:
+                found.update(session.scalars(select(fk.parent).distinct().where(fk.parent.in_(keys))))
+    return found
+
+
 def delete_lookup(session: Session, actor: Actor, item: Any) -> None:
     """Delete a lookup-table row; refused while rows still refer to it, naming them and offering 停用 instead.
 
