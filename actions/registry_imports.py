@@ -108,6 +108,7 @@ class Record:
     action: str = "create"  # create / update / unchanged (set by the plan)
     stored: Optional[dict] = None  # the stored row with the same key
     changes: dict[str, list] = field(default_factory=dict)
+    valid: bool = True  # False: the row has errors of its own (kept only to find repeats of its key)
 
 
 @dataclass
@@ -204,11 +205,15 @@ class _Kind:
             self.clean(ctx, cleaner, row.number)
             add_cleaner_errors(row_errors, cleaner.errors, row.values,
                                lambda k, m, v, n=row.number: ctx.located(k, m, v, n))
+            present = {k for k in row.values if k in self.fields or k.startswith("account_")}
+            values = {k: v for k, v in cleaner.out.items() if k in present}
             if row_errors:
                 ctx.errors.extend(row_errors)
+                if values.get(self.key) and not cleaner.has_error(self.key):
+                    # still compared with the other rows, so a repeat names both rows (the file is refused anyway)
+                    records.append(Record([row.number], values, valid=False))
             else:
-                present = {k for k in row.values if k in self.fields or k.startswith("account_")}
-                records.append(Record([row.number], {k: v for k, v in cleaner.out.items() if k in present}))
+                records.append(Record([row.number], values))
         return records, 0
 
     def choices(self, ctx: _Context, source: str) -> Choices:
@@ -552,11 +557,15 @@ def _store(session: Session, rules: _Kind, records: list[Record]) -> None:
     changed = [{"id": r.stored["id"], **{k: new for k, (_old, new) in r.changes.items()}}
                for r in records if r.action == "update"]
     for part in _chunks(created):
-        session.execute(insert(rules.model), part)
+        # Core executemany on the table: every row with the same columns (the ORM's bulk path leaves out None
+        # values and would split the rows into one statement per run of equal column sets)
+        session.execute(insert(rules.model.__table__), part)
     if changed:
         values = {r.stored["id"]: r for r in records if r.action == "update"}
-        # the typed values (audit.plain made texts of them for the diff)
+        # the typed values (audit.plain made texts of them for the diff), grouped by the columns they set: the ORM's
+        # bulk UPDATE by primary key runs one executemany per group of equal column sets
         typed = [{"id": row["id"], **{k: _typed(values[row["id"]], k) for k in row if k != "id"}} for row in changed]
+        typed.sort(key=lambda row: tuple(sorted(row)))
         session.execute(update(rules.model), typed)
 
 

@@ -74,7 +74,7 @@ _DOC_RESPONSES = """
           responses:
             200: {description: 'dry run passed: {message, count, created, updated, unchanged, dry_run, warnings}'}
             201: {description: 'every row stored: {message, count, created, updated, unchanged, dry_run, warnings}'}
-            400: {description: no multipart field file}
+            400: {description: malformed request}
             401: {description: not logged in}
             403: {description: not allowed to import this registry}
             413: {description: the upload is too large}
