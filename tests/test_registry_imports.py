@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import openpyxl
-import pytest
 import xlsxwriter
 from sqlalchemy import func, select
 
@@ -22,7 +21,6 @@ from actions.registry_imports import import_registry
 from core.errors import FieldError, Forbidden, ValidationFailed
 from core.validators import complete_uscc
 from imports import reader
-from imports import registry as layout
 from models.audit import AuditEvent
 from models.base import db
 from models.enterprise import Enterprise
@@ -375,7 +373,7 @@ def test_first_account_hook_gets_the_requests_and_its_refusals_refuse_the_file(a
                                                column="登录账号") for r in taken])
         return [{"username": r.username, "one_time_password": "x"} for r in requests]
 
-    monkeypatch.setattr(registry_imports, "first_account_hook", creator)
+    monkeypatch.setattr(registry_imports.base, "first_account_hook", creator)
     headers = ENT_HEADERS + ["登录账号", "账号邮箱"]
     first, second = uscc(), uscc()
     good = [[first, "有账号的单位", "广州市", None, "钱七", None, "newhr01", "hr@example.com"],

@@ -22,7 +22,6 @@ from flask_appbuilder.api import protect, safe
 from flask_babel import lazy_gettext as _l
 
 from actions import registry_imports
-from core.clock import today
 from imports import reader
 from imports import registry as layout
 from imports.reader import ParsedSheet
