@@ -74,7 +74,7 @@ def save_lookup(session: Session, actor: Actor, item: Any, is_new: bool) -> None
         if not item.code or not CITY_CODE.match(item.code):
             errors.append(FieldError("code", _l("地市代码应为以44开头的4位数字，如 4401"), item.code))
     elif isinstance(item, Occupation):
-        _normalise_strings(item, "code", "name")
+        _normalise_strings(item, "code", "name", "work_types")
         if not item.code or not OCCUPATION_CODE.match(item.code):
             errors.append(FieldError("code", _l("职业编码格式应为 d-dd-dd-dd，如 6-18-01-01"), item.code))
     elif isinstance(item, SkillLevel):

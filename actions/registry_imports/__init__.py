@@ -55,7 +55,7 @@ from actions.imports import sort_by_cell
 from actions.registry_imports import base
 from actions.registry_imports.base import (  # noqa: F401 - the package's public names
     Context, FirstAccount, Kind, Record, RegistryImportResult, chunks, city_choices, city_names,
-    install_first_account_hook,
+    install_first_account_hook, rows_text,
 )
 from actions.registry_imports.kinds import KIND_RULES
 from core.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -139,7 +139,7 @@ def _plan(kind: str, rules: Kind, records: list[Record], stored: dict[Any, dict]
                               if old.get(k) != v}
             record.action = "update" if record.changes else "unchanged"
         counts[record.action] += 1
-    preview = [(r.rows[0], {**r.values, "action": r.action}) for r in records[:preview_rows]]
+    preview = [(rows_text(r.rows), {**r.values, "action": r.action}) for r in records[:preview_rows]]
     return RegistryImportResult(kind, len(records), counts["create"], counts["update"], counts["unchanged"], dry_run,
                                 preview, skipped=skipped)
 

@@ -77,7 +77,8 @@ class RegistryImportResult:
     updated: int
     unchanged: int
     dry_run: bool
-    preview: list[tuple[int, dict]] = field(default_factory=list)  # (first row, values + "action"), first records
+    #: ("3" or "3、4": the Excel rows of a record, values + "action") of the first records
+    preview: list[tuple[str, dict]] = field(default_factory=list)
     warnings: list[FieldError] = field(default_factory=list)
     skipped: int = 0  # 大典 category rows
     samples_removed: list[str] = field(default_factory=list)
