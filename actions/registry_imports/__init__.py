@@ -71,7 +71,6 @@ def columns(kind: str) -> list[Column]:
     return layout.columns(kind, with_account=base.first_account_hook is not None)
 
 
-
 def import_registry(session: Session, actor: Actor, kind: str, rows: Iterable[Any], *, dry_run: bool = False,
                     sheet: Optional[str] = None, source: Optional[dict] = None,
                     preview_rows: int = 20) -> RegistryImportResult:
@@ -101,12 +100,10 @@ def import_registry(session: Session, actor: Actor, kind: str, rows: Iterable[An
     result = _plan(kind, rules, records, stored, dry_run, skipped, preview_rows)
     if not dry_run:
         _store(session, rules, records)
-    after = getattr(rules, "after", None)
-    if after is not None:
-        try:
-            after(ctx, records, result, dry_run)
-        except ValidationFailed as exc:  # the account creator's refusals, located by row
-            _refuse(exc.errors, list(ctx.specs.values()))
+    try:
+        rules.after(ctx, records, result, dry_run)
+    except ValidationFailed as exc:  # the account creator's refusals, located by row
+        _refuse(exc.errors, list(ctx.specs.values()))
     if not dry_run:
         _audit(session, actor, kind, records, result, source)
     return result
@@ -131,13 +128,9 @@ def _plan(kind: str, rules: Kind, records: list[Record], stored: dict[Any, dict]
             record.changes = {k: [None, audit.plain(k, v)] for k, v in rules.new_row(record.values).items()
                               if v is not None}
         else:
-            wanted = {k: v for k, v in record.values.items() if k in rules.fields and k != rules.key
-                      and (v is not None or k == "work_types")}
-            if old.get("is_sample"):
-                wanted["is_sample"] = False  # a sample listed in the 大典 file becomes regular data
-            record.changes = {k: [audit.plain(k, old.get(k)), audit.plain(k, v)] for k, v in wanted.items()
-                              if old.get(k) != v}
-            record.action = "update" if record.changes else "unchanged"
+            record.updates = {k: v for k, v in rules.updates(record.values, old).items() if old.get(k) != v}
+            record.changes = {k: [audit.plain(k, old.get(k)), audit.plain(k, v)] for k, v in record.updates.items()}
+            record.action = "update" if record.updates else "unchanged"
         counts[record.action] += 1
     preview = [(rows_text(r.rows), {**r.values, "action": r.action}) for r in records[:preview_rows]]
     return RegistryImportResult(kind, len(records), counts["create"], counts["update"], counts["unchanged"], dry_run,
@@ -147,23 +140,16 @@ def _plan(kind: str, rules: Kind, records: list[Record], stored: dict[Any, dict]
 def _store(session: Session, rules: Kind, records: list[Record]) -> None:
     """One multi-row INSERT of the new records, one executemany UPDATE (by primary key) of the changed ones."""
     created = [rules.new_row(r.values) for r in records if r.action == "create"]
-    changed = [{"id": r.stored["id"], **{k: new for k, (_old, new) in r.changes.items()}}
-               for r in records if r.action == "update"]
     for part in chunks(created):
         # Core executemany on the table: every row with the same columns (the ORM's bulk path leaves out None
         # values and would split the rows into one statement per run of equal column sets)
         session.execute(insert(rules.model.__table__), part)
+    # The ORM's bulk UPDATE by primary key runs one executemany per run of rows setting the same columns: sorted so
+    # that rows setting the same columns come together
+    changed = sorted(({"id": r.stored["id"], **r.updates} for r in records if r.action == "update"),
+                     key=lambda row: tuple(sorted(row)))
     if changed:
-        values = {r.stored["id"]: r for r in records if r.action == "update"}
-        # the typed values (audit.plain made texts of them for the diff), grouped by the columns they set: the ORM's
-        # bulk UPDATE by primary key runs one executemany per group of equal column sets
-        typed = [{"id": row["id"], **{k: _typed(values[row["id"]], k) for k in row if k != "id"}} for row in changed]
-        typed.sort(key=lambda row: tuple(sorted(row)))
-        session.execute(update(rules.model), typed)
-
-
-def _typed(record: Record, key: str) -> Any:
-    return False if key == "is_sample" else record.values.get(key)
+        session.execute(update(rules.model), changed)
 
 
 def _audit(session: Session, actor: Actor, kind: str, records: list[Record], result: RegistryImportResult,

@@ -63,7 +63,8 @@ class Record:
     values: dict[str, Any]
     action: str = "create"  # create / update / unchanged (set by the plan)
     stored: Optional[dict] = None  # the stored row with the same key
-    changes: dict[str, list] = field(default_factory=dict)
+    changes: dict[str, list] = field(default_factory=dict)  # column → [before, after] as the audit trail holds them
+    updates: dict[str, Any] = field(default_factory=dict)  # column → new value, of a stored row that changes
     valid: bool = True  # False: the row has errors of its own (kept only to find repeats of its key)
 
 
@@ -187,7 +188,15 @@ class Kind:
         return stored_by_key(ctx.session, self.model, self.key, keys, self.fields)
 
     def new_row(self, values: dict) -> dict:
+        """The columns of a new row."""
         return {name: values.get(name) for name in self.fields}
+
+    def updates(self, values: dict, stored: dict) -> dict:
+        """What a stored row gets from the file: every column the file has, but for its empty cells."""
+        return {k: v for k, v in values.items() if k in self.fields and k != self.key and v is not None}
+
+    def after(self, ctx: Context, records: list[Record], result: RegistryImportResult, dry_run: bool) -> None:
+        """Work once the records are planned (and, unless ``dry_run``, stored)."""
 
 
 def clean_uscc(c: Cleaner, key: str, *, required: bool) -> None:

@@ -104,6 +104,14 @@ class _Occupations(Kind):
         return {"code": values["code"], "name": values["name"], "work_types": values.get("work_types"),
                 "is_sample": False, "active": True}
 
+    def updates(self, values: dict, stored: dict) -> dict:
+        """Name and 工种 (an empty 工种 list clears them: the file lists the 职业 without 工种); a sample becomes
+        regular data."""
+        out = {k: v for k, v in values.items() if k in ("name", "work_types")}
+        if stored["is_sample"]:
+            out["is_sample"] = False
+        return out
+
     def after(self, ctx: Context, records: list[Record], result: RegistryImportResult, dry_run: bool) -> None:
         """The seed's samples are replaced: in the file → regular data (the update sets is_sample False); not in
         the file → deleted, or deactivated while a class refers to it."""
