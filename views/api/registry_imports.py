@@ -65,8 +65,11 @@ def result_message(kind: str, result: Any) -> Any:
     if result.dry_run:
         return _l("检查通过：%(kind)s共 %(n)d 条，将新增 %(c)d 条、更新 %(u)d 条、%(s)d 条无变化", kind=KIND_UI[kind],
                   n=result.count, c=result.created, u=result.updated, s=result.unchanged)
-    return _l("已导入%(kind)s：新增 %(c)d 条，更新 %(u)d 条，%(s)d 条无变化", kind=KIND_UI[kind], c=result.created,
+    done = _l("已导入%(kind)s：新增 %(c)d 条，更新 %(u)d 条，%(s)d 条无变化", kind=KIND_UI[kind], c=result.created,
               u=result.updated, s=result.unchanged)
+    if result.accounts:  # the first accounts of imported enterprises (actions.registry_imports.FirstAccount)
+        return _l("%(done)s；创建账号 %(n)d 个", done=done, n=len(result.accounts))
+    return done
 
 
 _DOC_RESPONSES = """
@@ -105,6 +108,8 @@ class _RegistryImportApi(ChineseApiResponses, BaseApi):
         if response.status_code in (200, 201) and result is not None:
             body = response.get_json()
             body.update(created=result.created, updated=result.updated, unchanged=result.unchanged)
+            if result.accounts:  # what the account creator returned (e.g. the one-time passwords)
+                body["accounts"] = result.accounts
             if kind == "occupation":
                 body.update(skipped=result.skipped, samples_removed=result.samples_removed,
                             samples_deactivated=result.samples_deactivated)
