@@ -55,7 +55,7 @@ class RegistryImportView(BaseView):
         names = registry_imports.city_names(db.session)
         return self.render_template(
             "registry_imports/upload.html", kind=kind, kind_label=KIND_UI[kind], columns=cols,
-            all_columns=registry_imports.columns(kind), editable=True, back_url=self._back_url(),
+            editable=True, back_url=self._back_url(),
             existing=_existing(kind), template_url=url_for(f"{type(self).__name__}.template"),
             upload_url=self._upload_url(), errors_url=url_for(f"{type(self).__name__}.errors"),
             preview_cells=lambda values: _preview_cells(cols, values, names),
