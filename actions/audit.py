@@ -121,3 +121,28 @@ def record_edit(session: Session, actor: Actor, action: str, entity: Any, before
                   enterprise_id=filing.enterprise_id if filing is not None else None,
                   city_code=filing.city_code if filing is not None else None,
                   filing_id=filing.id if filing is not None else None)
+
+
+def record_bulk(session: Session, actor: Actor, table: str, events: list[dict[str, Any]]) -> int:
+    """Add many AuditEvents of rows of ``table`` in one multi-row INSERT (a registry import writes one per row it
+    created or changed). Each event: ``action``, ``entity_id``, ``diff`` and optionally ``enterprise_id``,
+    ``city_code``, ``filing_id``. Returns how many were written."""
+    if not events:
+        return 0
+    from sqlalchemy import insert
+
+    from models.base import utcnow
+
+    now = utcnow()
+    payload = [{"created_at": now, "actor_id": actor.user_id, "actor_name": actor.username, "role": actor.role,
+                "action": event["action"], "entity": table, "entity_id": event.get("entity_id"),
+                "from_status": None, "to_status": None, "reason": None, "diff": event.get("diff"),
+                "enterprise_id": event.get("enterprise_id"), "city_code": event.get("city_code"),
+                "filing_id": event.get("filing_id"), "ip": actor.ip} for event in events]
+    session.execute(insert(AuditEvent.__table__), payload)
+    return len(payload)
+
+
+def plain(name: str, value: Any) -> Any:
+    """The JSON-safe, masked form of a column value as diffs hold it (for callers that build diffs in bulk)."""
+    return _plain(name, value)

@@ -74,7 +74,7 @@ def save_lookup(session: Session, actor: Actor, item: Any, is_new: bool) -> None
         if not item.code or not CITY_CODE.match(item.code):
             errors.append(FieldError("code", _l("地市代码应为以44开头的4位数字，如 4401"), item.code))
     elif isinstance(item, Occupation):
-        _normalise_strings(item, "code", "name")
+        _normalise_strings(item, "code", "name", "work_types")
         if not item.code or not OCCUPATION_CODE.match(item.code):
             errors.append(FieldError("code", _l("职业编码格式应为 d-dd-dd-dd，如 6-18-01-01"), item.code))
     elif isinstance(item, SkillLevel):
@@ -130,6 +130,22 @@ def references(session: Session, item: Any) -> list[tuple[str, int]]:
             count = session.scalar(select(func.count()).select_from(other).where(fk.parent == value))
             if count:
                 found.append((str(TABLE_LABELS.get(other.name, other.name)), int(count)))
+    return found
+
+
+def referenced_keys(session: Session, model: type, column: str, keys: list[Any]) -> set[Any]:
+    """The values of ``model.column`` among ``keys`` that rows of other tables still refer to — the set-based twin of
+    ``references`` for an import (one SELECT DISTINCT per referring table, however many keys)."""
+    from sqlalchemy import select
+
+    table = model.__table__
+    found: set[Any] = set()
+    if not keys:
+        return found
+    for other in table.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is table and fk.column.key == column:
+                found.update(session.scalars(select(fk.parent).distinct().where(fk.parent.in_(keys))))
     return found
 
 

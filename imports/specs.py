@@ -154,6 +154,15 @@ def build_choices(session: Session, filing: Any, source: str) -> Choices:
     elif source == "course_mode":
         for code, label in _zh(CourseMode):
             choices.add(label, code, label.replace("培训", ""))
+    elif source == "city":
+        from models.lookups import City
+
+        for code, name in session.execute(select(City.code, City.name).order_by(City.sort_order, City.code)).all():
+            # "广州市" also as "广州" and the code 4401 (the registry imports take a city by code or name).
+            choices.add(name, code, name[:-1] if name.endswith("市") else None, f"{code} {name}")
+    elif source == "yes_no":
+        choices.add("是", True, "启用", "Y", "YES", "TRUE", "1")
+        choices.add("否", False, "停用", "N", "NO", "FALSE", "0")
     elif source == "class":
         classes = [c for c in filing.classes if c.status == ClassStatus.NORMAL and c.id is not None]
         per_code: dict[str, int] = {}

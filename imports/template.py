@@ -62,11 +62,13 @@ def _kind_rules(kind: str, filing: Any) -> list[str]:
 
 def build_template(session: Session, filing: Any, kind: str, columns: list[Column], *, max_rows: int = 10000,
                    title: Optional[str] = None, subtitle: Optional[str] = None,
-                   rules: Optional[list[str]] = None) -> bytes:
+                   rules: Optional[list[str]] = None, choices: Optional[dict[str, Any]] = None) -> bytes:
     """The .xlsx template of ``kind`` for ``filing`` with ``columns`` (from the entity's field spec) as bytes.
 
     ``title`` (the data sheet's name), ``subtitle`` and ``rules`` (the 填写说明's second line and kind rules) serve
-    imports that are not a filing's child kinds (e.g. a subsidy claim's 人员信息, actions/subsidies/person_import.py).
+    imports that are not a filing's child kinds (e.g. a subsidy claim's 人员信息, actions/subsidies/person_import.py;
+    the registry imports, imports/registry.py, with ``filing`` None); ``choices`` (source → ``Choices``) replaces a
+    dropdown's list (a city reviewer's template offers its own city only).
     """
     title = title or KIND_LABELS[kind]
     book = Workbook()
@@ -81,7 +83,8 @@ def build_template(session: Session, filing: Any, kind: str, columns: list[Colum
     for col in columns:
         if col.type != CHOICE or col.source in lists:
             continue
-        labels = build_choices(session, filing, col.source).labels
+        labels = (choices or {}).get(col.source) or build_choices(session, filing, col.source)
+        labels = labels.labels
         letter = column_letter(option_col)
         options.cell(row=1, column=option_col + 1, value=f"选项：{col.header}").font = HEADER_FONT
         for i, label in enumerate(labels, start=2):
@@ -135,8 +138,9 @@ def _validation(col: Column, lists: dict[str, tuple[str, int]]) -> DataValidatio
         letter, count = lists[col.source]
         if count == 0:
             return None
-        # Classes and teachers may also be typed (occupation code, teacher name or ID number): warn only.
-        strict = col.source not in ("class", "teacher", "occupation")
+        # Classes and teachers may also be typed (occupation code, teacher name or ID number), a city by its
+        # code (4401): warn only.
+        strict = col.source not in ("class", "teacher", "occupation", "city")
         return DataValidation(type="list", formula1=f"'{OPTIONS_SHEET}'!${letter}$2:${letter}${count + 1}",
                               allow_blank=True, showErrorMessage=True, errorStyle="stop" if strict else "warning",
                               errorTitle=col.header[:32], error="请从下拉列表中选择")

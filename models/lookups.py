@@ -25,12 +25,14 @@ class City(Model):
 
 
 class Occupation(Model):
-    """职业（工种） from the 国家职业分类大典, code ``d-dd-dd-dd``."""
+    """职业（工种） from the 国家职业分类大典, code ``d-dd-dd-dd``; ``work_types`` holds the 职业's 工种 names joined by
+    "、" (the 大典 gives 工种 no code of their own: see actions/registry_imports.py)."""
 
     __tablename__ = "occupation"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    work_types: Mapped[Optional[str]] = mapped_column(Text)
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 

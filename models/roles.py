@@ -5,7 +5,8 @@ REST APIs (one per entity); permissions are ``can_read`` / ``can_write`` plus na
 (``can_review``). The ``menu_access`` entries are not here: they are exact menu names generated from the menu
 table (``views/menu.py``), and ``app.py`` hands both together to FAB as builtin roles (``FAB_ROLES``). Builtin
 roles are checked in memory, so no per-request permission queries. Row scope (which enterprise / city) is a
-separate layer: models/scope.py.
+separate layer: models/scope.py. ``EnterpriseImport`` is 导入单位 (issue 14): the admin any city, a city reviewer its
+own city (the rule is actions/registry_imports.py), while editing an enterprise stays the admin's (``Enterprise``).
 """
 from __future__ import annotations
 
@@ -39,14 +40,14 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
     RoleName.REVIEWER: [
         [_any(LOOKUPS), r"^can_read$"],
         [_any("Enterprise|AuditEvent"), r"^can_read$"],
-        [_any("EcosystemRecognition"), r"^can_(read|write)$"],
+        [_any("EcosystemRecognition|EnterpriseImport"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
         [_any("Statistics"), r"^can_read$"],  # 统计分析 of its city
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
     RoleName.ADMIN: [
-        [_any(LOOKUPS + "|Enterprise|EcosystemRecognition"), r"^can_(read|write)$"],
+        [_any(LOOKUPS + "|Enterprise|EnterpriseImport|EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES + "|AuditEvent|Statistics"), r"^can_read$"],
         [SECURITY_VIEWS, r"^can_"],
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],

@@ -369,6 +369,16 @@ ROUTES: dict[str, Route] = {
         "data": {"file": (io.BytesIO(b"not a workbook"), "工作日历.xlsx")}, "content_type": "multipart/form-data"},
         write=Write("admin"), note="导入全年安排: all or nothing"),
     "WorkdayImportView.template": Route(ALL, note="an empty template (the WorkdayOverride read permission)"),
+    # registry imports (issue 14): 职业工种 / 培训机构 the admin's; 单位 the admin's and a city reviewer's (its city:
+    # the rule is in actions/registry_imports.py, the file names the rows, no id in the URL)
+    **{f"{view}.{name}": Route(who, body=body, write=Write(writer), note=note)
+       for view, who, writer in (("OccupationImportView", ADM, "admin"), ("EnterpriseImportView", STAFF, "gz_reviewer"),
+                                 ("TrainingInstitutionImportView", ADM, "admin"))
+       for name, body, note in (("upload", _xlsx_check, "check step: a file that is no workbook answers 422"),
+                                ("errors", form(content="", file_name="x.xlsx"), "nothing carried back: a redirect"))},
+    "OccupationImportView.template": Route(ADM),
+    "EnterpriseImportView.template": Route(STAFF, note="a reviewer's 地市 dropdown holds its own city"),
+    "TrainingInstitutionImportView.template": Route(ADM),
     **crud_view("EnterpriseView", "enterprise",
                 add=lambda s: {"data": {"uscc": _uscc(), "name": f"新单位{_seq()}", "city": "4401"}}),
     **crud_view("RecognitionView", "recognition", write=STAFF, writer="gz_reviewer", action="delete_selected",
@@ -594,6 +604,12 @@ ROUTES: dict[str, Route] = {
     **rest("EnterpriseApi", "enterprise",
            post=lambda s: {"json": {"uscc": _uscc(), "name": f"接口单位{_seq()}", "city_code": "4401"}},
            put=as_json(contact_name="周联系")),
+    **{f"{api}.import_file": Route(who, query=lambda s: {"dry_run": "1"}, body=_xlsx_api, write=Write(writer))
+       for api, who, writer in (("OccupationImportApi", ADM, "admin"), ("EnterpriseImportApi", STAFF, "gz_reviewer"),
+                                ("TrainingInstitutionImportApi", ADM, "admin"))},
+    "OccupationImportApi.import_template": Route(ADM),
+    "EnterpriseImportApi.import_template": Route(STAFF),
+    "TrainingInstitutionImportApi.import_template": Route(ADM),
     **rest("EcosystemRecognitionApi", "recognition", write=STAFF, writer="gz_reviewer",
            post=lambda s: {"json": {"enterprise_id": s["pk"], "chain_name": "接口生态链", "role": "MEMBER",
                                     "city_code": s.city or "4401", "valid_from": "2025-01-01"}},

@@ -52,6 +52,13 @@ REGISTRY = {
     for suffix, methods in (("/", {"get": LIST, "post": CREATE}), ("/_info", {"get": INFO}),
                             ("/{pk}", {"delete": DELETE, "get": SHOW, "put": UPDATE}))
 }
+#: The registry imports (issue 14): multipart ``file``, ``?dry_run=1``; 400 / 413 / 422 documented.
+REGISTRY_IMPORTS = {
+    f"/api/v1/{resource}{suffix}": methods
+    for resource in ("occupation", "enterprise", "training_institution")
+    for suffix, methods in (("/import", {"post": (200, 201, 400, 401, 403, 413, 422)}),
+                            ("/import/template", {"get": (200, 401, 403)}))
+}
 #: The transition endpoints answer with the shared components of views/api/openapi.py.
 TRANSITION_REFS = {
     ("/api/v1/filing/{pk}/submit", "post"): {"200": "FilingRow", "409": "FilingConflict", "422": "FilingRuleFailed"},
@@ -92,6 +99,15 @@ def test_filing_family_keeps_every_path_method_and_status_code(spec):
 
 def test_registry_apis_keep_every_path_method_and_status_code(spec):
     assert not _missing(spec, REGISTRY), _missing(spec, REGISTRY)
+
+
+def test_registry_imports_are_documented(spec):
+    assert not _missing(spec, REGISTRY_IMPORTS), _missing(spec, REGISTRY_IMPORTS)
+    for resource in ("occupation", "enterprise", "training_institution"):
+        operation = spec["paths"][f"/api/v1/{resource}/import"]["post"]
+        assert {"in": "query", "name": "dry_run", "schema": {"type": "integer", "enum": [0, 1]}} \
+            in operation["parameters"], resource
+        assert "file" in operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
 
 
 def test_contract_detects_a_missing_code(spec):

@@ -33,6 +33,7 @@ from views.ui.registry import (
     TrainingInstitutionView,
     WorkdayOverrideView,
 )
+from views.ui.registry_imports import EnterpriseImportView, OccupationImportView, TrainingInstitutionImportView
 from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
@@ -84,6 +85,7 @@ class MenuEntry:
 SECURITY = Category("Security", _l("账号管理"), "fa-cogs")  # added by FAB's security manager (views/security.py)
 BASE_DATA = Category("BaseData", _l("基础数据"), "fa-database")
 RECOGNITION = Category("RecognitionMaintenance", _l("生态链企业认定"), "fa-link")
+CITY_ENTERPRISES = Category("CityEnterprises", _l("单位管理"), "fa-building")
 ECOSYSTEM = Category("Ecosystem", _l("产教评技能生态链企业新型学徒制培训"), "fa-link")
 ENTERPRISE_PROGRAMME = Category("Enterprise", _l("企业新型学徒制培训"), "fa-graduation-cap")
 REVIEW = Category("Review", _l("审核管理"), "fa-gavel")
@@ -137,9 +139,13 @@ MENU: tuple[MenuEntry, ...] = (
               home=_admin_home(4, _l("地市"))),
     MenuEntry("BaseDataOccupation", _l("职业工种"), "fa-briefcase", BASE_DATA, (ADMIN,), view=OccupationView,
               home=_admin_home(5, _l("职业工种"))),
+    MenuEntry("BaseDataOccupationImport", _l("导入职业工种"), "fa-upload", BASE_DATA, (ADMIN,),
+              view=OccupationImportView, home=(HomePlace("admin", 5, _l("职业工种"), _l("导入大典")),)),
     MenuEntry("BaseDataSkillLevel", _l("技能等级"), "fa-signal", BASE_DATA, (ADMIN,), view=SkillLevelView),
     MenuEntry("BaseDataInstitution", _l("培训机构"), "fa-university", BASE_DATA, (ADMIN,),
               view=TrainingInstitutionView),
+    MenuEntry("BaseDataInstitutionImport", _l("导入培训机构"), "fa-upload", BASE_DATA, (ADMIN,),
+              view=TrainingInstitutionImportView),
     MenuEntry("BaseDataSubsidyStandard", _l("补贴标准"), "fa-yen", BASE_DATA, (ADMIN,), view=SubsidyStandardView,
               home=_admin_home(6, _l("补贴标准"))),
     MenuEntry("BaseDataWorkday", _l("工作日历"), "fa-calendar", BASE_DATA, (ADMIN,), view=WorkdayOverrideView,
@@ -148,6 +154,11 @@ MENU: tuple[MenuEntry, ...] = (
               home=(HomePlace("admin", 7, _l("工作日历"), _l("导入全年安排")),)),
     MenuEntry("BaseDataEnterprise", _l("单位信息"), "fa-building", BASE_DATA, (ADMIN,), view=EnterpriseView,
               home=_admin_home(3, _l("单位信息"))),
+    # 导入单位 (issue 14): the admin under 基础数据; a city reviewer its own city's, under 单位管理 (same screen)
+    MenuEntry("BaseDataEnterpriseImport", _l("导入单位"), "fa-upload", BASE_DATA, (ADMIN,), view=EnterpriseImportView,
+              home=(HomePlace("admin", 3, _l("单位信息"), _l("导入单位")),)),
+    MenuEntry("CityEnterpriseImport", _l("导入本市单位"), "fa-upload", CITY_ENTERPRISES, (REVIEWER,),
+              href="EnterpriseImportView.upload", home=(HomePlace("review", 6, _l("导入本市单位")),)),
     MenuEntry("RecognitionMaintenance", _l("生态链企业认定维护"), "fa-link", RECOGNITION, (REVIEWER, ADMIN),
               view=RecognitionView,
               home=(HomePlace("review", 2, _l("生态链企业认定维护"), roles=(REVIEWER,)),

@@ -5,6 +5,7 @@
 - ``attachments``: ``attachment`` (+ ``/<pk>/content``);
 - ``registry``: the lookup tables, ``enterprise``, ``ecosystem_recognition``;
 - ``imports``: ``filing/<pk>/import/<kind>[/template]`` and ``trainee/export.xlsx`` (Excel in and out);
+- ``registry_imports``: ``occupation|enterprise|training_institution/import[/template]`` (registry imports);
 - ``claim_import``: ``subsidy_claim/<pk>/import/person[/template]`` (补贴申请的人员信息导入);
 - ``documents``: ``filing/<pk>/form.pdf`` (打印备案表);
 - ``audit``: ``audit_event`` (read-only);
@@ -21,7 +22,7 @@
 """
 from __future__ import annotations
 
-from views.api import registry
+from views.api import registry, registry_imports
 from views.api.attendance import AttendanceApi
 from views.api.attachments import AttachmentApi
 from views.api.audit import AuditEventApi
@@ -38,6 +39,7 @@ from views.api.statistics import StatisticsApi
 from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
+        *registry_imports.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
         AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, StatisticsApi)

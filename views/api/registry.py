@@ -27,8 +27,8 @@ class OccupationApi(LookupApi):
     resource_name = "occupation"
     class_permission_name = "Occupation"
     datamodel = interface(Occupation)
-    list_columns = show_columns = ["id", "code", "name", "is_sample", "active"]
-    add_columns = edit_columns = ["code", "name", "is_sample", "active"]
+    list_columns = show_columns = ["id", "code", "name", "work_types", "is_sample", "active"]
+    add_columns = edit_columns = ["code", "name", "work_types", "is_sample", "active"]
     search_columns = ["code", "name"]
 
 

@@ -25,6 +25,7 @@ COMMON_LABELS = {
     "city_code": _l("地市代码"),
     "sort_order": _l("排序"),
     "is_sample": _l("样例数据"),
+    "work_types": _l("工种"),
     "active": _l("启用"),
     "level": _l("等级"),
     "uscc": _l("统一社会信用代码"),
@@ -92,11 +93,12 @@ class OccupationView(LookupView):
     list_title = show_title = _l("职业（工种）")
     add_title = _l("新增职业（工种）")
     edit_title = _l("编辑职业（工种）")
-    list_columns = ["code", "name", "is_sample", "active"]
-    add_columns = edit_columns = show_columns = ["code", "name", "is_sample", "active"]
-    search_columns = ["code", "name", "active"]
+    list_columns = ["code", "name", "work_types", "is_sample", "active"]
+    add_columns = edit_columns = show_columns = ["code", "name", "work_types", "is_sample", "active"]
+    search_columns = ["code", "name", "work_types", "active"]
     base_order = ("code", "asc")
-    description_columns = {"code": _l("国家职业分类大典编码，如 6-18-01-01")}
+    description_columns = {"code": _l("国家职业分类大典编码，如 6-18-01-01"),
+                           "work_types": _l("该职业下的工种，多个用“、”分隔；可在“导入职业工种”中按大典批量导入")}
 
 
 class SkillLevelView(LookupView):
