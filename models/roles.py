@@ -41,12 +41,13 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any("Enterprise|AuditEvent"), r"^can_read$"],
         [_any("EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
+        [_any("EnterpriseRegistration"), r"^can_(read|review)$"],  # 注册审核 (issue 14): its city's
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
     RoleName.ADMIN: [
         [_any(LOOKUPS + "|Enterprise|EcosystemRecognition"), r"^can_(read|write)$"],
-        [_any(FILING_ENTITIES + "|AuditEvent|Statistics"), r"^can_read$"],
+        [_any(FILING_ENTITIES + "|AuditEvent|Statistics|EnterpriseRegistration"), r"^can_read$"],
         [SECURITY_VIEWS, r"^can_"],
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],

@@ -36,6 +36,7 @@ from views.ui.registry import (
 from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
+from views.ui.registration import RegistrationReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
 from views.ui.tracking import TrackingView
@@ -170,6 +171,11 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ReviewClaims", _l("补贴审核"), "fa-money", REVIEW, (REVIEWER, ADMIN), view=ClaimReviewView,
               home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),
                     HomePlace("admin", 8, _l("补贴查询"), roles=(ADMIN,)))),
+    # 注册审核 (issue 14): the reviewer decides its city's self-registrations; the admin reads every city's
+    MenuEntry("ReviewRegistrations", _l("注册审核"), "fa-id-card", REVIEW, (REVIEWER, ADMIN),
+              view=RegistrationReviewView,
+              home=(HomePlace("review", 6, _l("注册审核"), roles=(REVIEWER,)),
+                    HomePlace("admin", 9, _l("注册查询"), roles=(ADMIN,)))),
 )
 
 
