@@ -26,7 +26,7 @@ from models.registration import EnterpriseRegistration, application_no
 from models.scope import Actor
 from views.api.common import ContractApi, check_fields, json_body
 from views.api.transitions import add_transition_endpoints, method_name
-from views.base import interface
+from views.base import API_PERMISSIONS, interface
 from views.glue import api_call, error_response
 from views.ui.registration import TOO_MANY, registration_limited
 
@@ -59,6 +59,8 @@ class RegistrationApi(ContractApi):
     class_permission_name = "EnterpriseRegistration"
     openapi_spec_tag = "registration 企业注册"
     datamodel = interface(EnterpriseRegistration)
+    # POST / is public (no permission); the reads and the table's rows are not
+    method_permission_name = {name: perm for name, perm in API_PERMISSIONS.items() if name != "post"}
     # no PUT/DELETE/_info: a registration changes only by its transitions (the table's rows, added below)
     include_route_methods = {"get", "get_list", "post", *(method_name(t) for t in workflow("registration").transitions)}
     list_columns = show_columns = COLUMNS
@@ -88,6 +90,11 @@ class RegistrationApi(ContractApi):
         super().pre_get_list(data)
         for row in data.get("result", []):
             row["application_no"] = application_no(row.get("id"), row.get("created_at"))
+
+    def get_method_permission(self, method_name: str):
+        """None for the public POST, so its OpenAPI operation asks for no JWT (FAB adds one to every method it
+        finds a permission for)."""
+        return None if method_name == "post" else super().get_method_permission(method_name)
 
     def _row(self, item: Any) -> dict:
         row = super()._row(item)
