@@ -203,9 +203,12 @@ def differences(session: Session, row: EnterpriseRegistration) -> dict:
     if enterprise is not None:
         for name, attr in ENTERPRISE_FIELDS.items():
             registered, existing = getattr(row, name), getattr(enterprise, attr)
-            fields.append({"field": name, "label": str(REGISTRATION.field(name).label), "registered": registered,
-                           "existing": existing, "differs": (existing or "") != (registered or ""),
-                           "fills": existing in (None, "") and registered not in (None, "")})
+            item = {"field": name, "label": str(REGISTRATION.field(name).label), "registered": registered,
+                    "existing": existing, "differs": (existing or "") != (registered or ""),
+                    "fills": existing in (None, "") and registered not in (None, "")}
+            if name == "city_code":  # shown by name (the codes stay in the API's answer)
+                item.update(registered_shown=row.city.name, existing_shown=enterprise.city.name)
+            fields.append(item)
     return {"enterprise": enterprise, "has_account": enterprise is not None and _has_account(session, enterprise.id),
             "fields": fields}
 
