@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import to_local
 from models.base import Model, utcnow
+from models.enterprise import Enterprise
 from models.enums import RegistrationStatus
 from models.lookups import City
 
@@ -67,6 +68,7 @@ class EnterpriseRegistration(Model):
     __mapper_args__ = {"version_id_col": version}
 
     city: Mapped[City] = relationship(lazy="joined")
+    enterprise: Mapped[Optional[Enterprise]] = relationship(foreign_keys=[enterprise_id])
 
     @property
     def application_no(self) -> str:

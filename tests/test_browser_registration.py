@@ -72,6 +72,8 @@ def test_register_review_login_and_file(page, app):
     expect(page.locator(".alert-success").first).to_contain_text("账号已开通")
     expect(page.locator("#registration-status")).to_contain_text("审核通过")
     expect(page.locator("#btn-approve")).to_have_count(0)
+    expect(page.locator("#approval-result")).to_contain_text(f"已开通企业用户账号 {username}")
+    expect(page.locator("#existing-enterprise")).to_have_count(0)
     screenshot(page, "registration-6-approved")
     _logout(page)
 

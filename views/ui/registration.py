@@ -129,7 +129,8 @@ class RegistrationReviewView(BaseView):
         except NotFound:
             abort(404)
         return self.render_template(
-            "registration/review_detail.html", row=row, found=registration.differences(db.session, row),
+            "registration/review_detail.html", row=row,
+            found=registration.differences(db.session, row) if row.status == RegistrationStatus.PENDING else None,
             spec=registration.REGISTRATION, decisions=offered("registration", row, "registration_review"),
             reason=reason, reason_error=reason_error, status_label=RegistrationStatus.label,
             status_style=STATUS_STYLE), status
