@@ -130,6 +130,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from views.ui.claim_import import ClaimImportView
     from views.ui.filing import FilingView
     from views.ui.imports import FilingImportView
+    from views.ui.registration import RegisterView
     from views.ui.review import FilingPrintView
 
     menu.register(appbuilder)
@@ -137,6 +138,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     for view in (FilingView, FilingImportView, FilingPrintView, ChangeView):
         appbuilder.add_view_no_menu(view)
     appbuilder.add_view_no_menu(ClaimImportView)
+    appbuilder.add_view_no_menu(RegisterView)  # 企业注册 (public; 注册审核 is in the menu table)
     row_actions.register(appbuilder)
     _register_claim_views(appbuilder)
 

@@ -74,6 +74,9 @@ class Config:
     # several workers, so they share one count; the embedded default counts in memory (per process).
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 5 minute")
+    # 企业注册 (views/ui/registration.py): the public form, the status look-up and POST /api/v1/registration/ per
+    # client IP together, in the same storage; empty: AUTH_RATE_LIMIT.
+    REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     RATELIMIT_KEY_PREFIX = "apprenticeship"

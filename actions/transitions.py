@@ -15,12 +15,14 @@ ChangeRequest (TEACHER, R17): DRAFT —submit→ SUBMITTED —approve→ APPROVE
 DRAFT|RETURNED —delete→ gone. CLASS_DATES requests are filed APPLIED by change_dates (no review).
 SubsidyClaim (R20–R23): DRAFT|RETURNED —submit→ SUBMITTED —approve→ APPROVED | —return→ RETURNED;
 SUBMITTED —cancel (取消申请)→ DRAFT; DRAFT|RETURNED —delete→ gone. Rules in actions/subsidies/.
+EnterpriseRegistration (企业注册, issue 14): PENDING —approve→ APPROVED (account created, enterprise created or
+linked) | —return(reason)→ RETURNED, by the city's reviewer. Rules in actions/registration.py.
 """
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from actions import changes, checklist, filings, review
+from actions import changes, checklist, filings, registration, review
 from actions.subsidies import claims, decisions
 from actions.filings import FILING_EDITABLE
 from actions.workflow import DATE, INT, TIME, Input, Transition, Workflow, register, workflow
@@ -28,8 +30,9 @@ from core.errors import TransitionNotAllowed
 from models.enums import ChangeRequestStatus as CR
 from models.enums import ClaimStatus as CS
 from models.enums import FilingStatus as FS
-from models.enums import ClassStatus, CourseStatus, RoleName, TraineeStatus
+from models.enums import ClassStatus, CourseStatus, RegistrationStatus, RoleName, TraineeStatus
 from models.filing import ChangeRequest, Course, Filing, Trainee, TrainingClass
+from models.registration import EnterpriseRegistration
 from models.subsidy import SubsidyClaim
 
 DELETED = None
@@ -168,6 +171,24 @@ CLAIM = register(Workflow("subsidy_claim", SubsidyClaim, (
 ), status_codes=CS, forbidden={ENTERPRISE: _l("只有企业用户可以办理补贴申请"),
                                REVIEWER: _l("只有地市审核员可以审核补贴申请")}))
 CLAIM_TRANSITIONS: dict[tuple[str, str], str | None] = CLAIM.pairs()
+
+RS = RegistrationStatus
+REGISTRATION = register(Workflow("registration", EnterpriseRegistration, (
+    Transition("registration", "approve", (RS.PENDING,), RS.APPROVED, REVIEWER, _l("审核通过"),
+               confirm=_l("审核通过后将开通该单位的企业用户账号（已有单位信息的予以关联，不覆盖已有信息）。确定通过吗？"),
+               icon="fa-check", style="success", guard=registration.approve_guard,
+               effect=registration.approve_effect, stamps=("reviewed_at",), screens=("registration_review",),
+               help=_l("开通企业用户账号（启用，使用注册时设置的密码）；该统一社会信用代码已有单位但无账号的予以关联，"
+                       "否则新建单位。审核时再次检查该代码、用户名和电子邮箱未被其他账号占用，否则答 422。"),
+               success=_l("注册申请已审核通过，账号已开通"),
+               refused=_l("该注册申请已审核，状态可能已变化，请刷新后重试")),
+    Transition("registration", "return", (RS.PENDING,), RS.RETURNED, REVIEWER, _l("退回"),
+               confirm=_l("退回后注册申请结束，企业可按退回原因修改后重新注册。确定退回吗？"), icon="fa-reply",
+               style="warning", inputs=(Input("reason", _l("退回原因"), required=True, max_len=500),),
+               effect=registration.return_effect, stamps=("reviewed_at",), reason_input="reason",
+               screens=("registration_review",), help=_l("退回原因必填，注册人可在注册进度查询中看到。"),
+               success=_l("注册申请已退回"), refused=_l("该注册申请已审核，状态可能已变化，请刷新后重试")),
+), status_codes=RS, forbidden={REVIEWER: _l("只有该地市的审核员可以审核注册申请")}))
 
 CLAIM_EDITABLE = frozenset({CS.DRAFT, CS.RETURNED})
 __all__ = ["FILING_EDITABLE", "CLAIM_EDITABLE", "FILING", "TRAINEE", "FILING_TRANSITIONS", "allowed", "check",

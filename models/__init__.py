@@ -18,6 +18,7 @@ from models.filing import (
 )
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter  # also registers the 申请编号 listener on Filing
+from models.registration import EnterpriseRegistration
 from models.security import AppUser
 from models.statistics import ClassFigures, StatisticsRefresh
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
@@ -35,6 +36,7 @@ __all__ = [
     "Course",
     "EcosystemRecognition",
     "Enterprise",
+    "EnterpriseRegistration",
     "Filing",
     "FilingNumberCounter",
     "PersonLock",

@@ -206,6 +206,15 @@ class AttendanceSource(CodeSet):
     LABELS = {DEVICE: _l("考勤设备"), QR: _l("扫码签到"), IMPORT: _l("导入"), MANUAL: _l("手工录入")}
 
 
+class RegistrationStatus(CodeSet):
+    """企业注册 (issue 14): a self-registration waits for its city's reviewer, who approves or returns it."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    RETURNED = "RETURNED"
+    LABELS = {PENDING: _l("待审核"), APPROVED: _l("审核通过"), RETURNED: _l("已退回")}
+
+
 class RoleName:
     """FAB role names (DESIGN §2)."""
 

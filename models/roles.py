@@ -43,12 +43,13 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any("EcosystemRecognition|EnterpriseImport"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
         [_any("Statistics"), r"^can_read$"],  # 统计分析 of its city
+        [_any("EnterpriseRegistration"), r"^can_(read|review)$"],  # 注册审核 (issue 14): its city's
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
     RoleName.ADMIN: [
         [_any(LOOKUPS + "|Enterprise|EnterpriseImport|EcosystemRecognition"), r"^can_(read|write)$"],
-        [_any(FILING_ENTITIES + "|AuditEvent|Statistics"), r"^can_read$"],
+        [_any(FILING_ENTITIES + "|AuditEvent|Statistics|EnterpriseRegistration"), r"^can_read$"],
         [SECURITY_VIEWS, r"^can_"],
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],

@@ -38,6 +38,7 @@ from models.filing import (
 )
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter
+from models.registration import EnterpriseRegistration
 from models.security import AppUser
 from models.statistics import ClassFigures, StatisticsRefresh
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
@@ -212,6 +213,12 @@ def scope_condition(model: type, actor: Actor):
         return true() if actor.role else false()
     if model in (FilingNumberCounter, PersonLock, ApplicationNumberCounter):
         return true() if actor.is_admin else false()
+    if model is EnterpriseRegistration:  # 注册审核 (issue 14): the reviewer its city's, the admin all (read-only)
+        if actor.is_admin:
+            return true()
+        if actor.is_reviewer:
+            return EnterpriseRegistration.city_code == actor.city_code
+        return false()
     if model is AppUser:
         return true() if actor.is_admin else AppUser.id == actor.user_id
     raise LookupError(f"no scope defined for {model.__name__}")  # a new model must be scoped here first

@@ -676,7 +676,34 @@ ROUTES: dict[str, Route] = {
     "SubsidyClaimPersonApi.decide": Route(REV, "claim", {"pk": "person"},
                                           body=as_json(approved_amount="2000", reason="出勤折算"),
                                           write=Write("gz_reviewer", "claim_submitted")),
+    # ---- 企业注册 (public) and 审核管理 → 注册审核 (issue 14): the reviewer its city's, the admin all (read-only) ------
+    "RegisterView.form": Route(ALL, public=True, body=lambda s: {"data": _registration_form()}, write=Write(ANON),
+                               note="企业注册: the public form (CSRF on); a valid registration answers the 已提交 page"),
+    "RegisterView.status": Route(ALL, public=True,
+                                 body=form(uscc="91440101MA5CXXXX0B", username="nobody", password="Wrong2026x"),
+                                 write=Write(ANON), note="注册进度查询: the same page whichever field is wrong"),
+    "RegistrationReviewView.queue": Route(STAFF),
+    "RegistrationReviewView.detail": Route(STAFF, "registration", {"pk": "pk"}),
+    "RegistrationReviewView.decide": Route(REV, "registration", {"pk": "pk"}, args={"action": "return"},
+                                           body=form(reason="营业执照名称不一致"),
+                                           write=Write("gz_reviewer", "registration")),
+    "RegistrationApi.get_list": Route(STAFF),
+    "RegistrationApi.get": Route(STAFF, "registration", {"pk": "pk"}),
+    "RegistrationApi.post": Route(ALL, public=True, body=lambda s: {"json": _registration_form()}, write=Write(ANON),
+                                  note="企业注册 (no login): 201 pending"),
+    "RegistrationApi.approve": Route(REV, "registration", {"pk": "pk"}, body=NO_BODY,
+                                     write=Write("gz_reviewer", "registration")),
+    "RegistrationApi.return_registration": Route(REV, "registration", {"pk": "pk"},
+                                                 body=as_json(reason="营业执照名称不一致"),
+                                                 write=Write("gz_reviewer", "registration")),
 }
+
+
+def _registration_form() -> dict:
+    n = _seq()
+    return {"uscc": _uscc(), "enterprise_name": f"注册单位{n}", "city_code": "4401", "legal_representative": "张法人",
+            "contact_name": "李联系", "contact_phone": "13800138000", "username": f"matrix_reg{n}",
+            "password": "Zhuce2026a"}
 
 
 @dataclass(frozen=True)
@@ -834,6 +861,20 @@ def _device(label: str, enterprise_key: str, enterprise_id: int, city: str) -> S
     return Subject(label, "device", {"pk": device.id}, enterprise_key, city)
 
 
+def _registration(label: str, city: str, status: str = "PENDING") -> Subject:
+    """An 企业注册 of ``city`` in ``status`` (its data as the public form leaves it)."""
+    from models.base import db
+    from models.registration import EnterpriseRegistration
+
+    n = _seq()
+    row = EnterpriseRegistration(uscc=_uscc(), enterprise_name=f"注册单位{n}", city_code=city,
+                                 legal_representative="张法人", contact_name="李联系", contact_phone="13800138000",
+                                 username=f"world_reg{n}", password_hash="pbkdf2:sha256:1000$x$0", status=status)
+    db.session.add(row)
+    db.session.flush()
+    return Subject(label, "registration", {"pk": row.id}, None, city, status)
+
+
 def _missing(scope: str, pk: Any = MISSING_ID) -> Subject:
     keys = ("filing", "training_class", "teacher", "trainee", "course", "attachment", "audit", "change", "pk",
             "attendance", "claim", "person", "claim_attachment", "claim_trainee")
@@ -940,6 +981,9 @@ def _build_world() -> World:
         "course": [replace(row, scope="course") for row in (*tracked, not_tracked, _missing("course"))],
         "attendance": [replace(row, scope="attendance") for row in tracked] + [_missing("attendance")],
         "device": [*devices, _missing("device")],
+        "registration": [_registration("a PENDING 广州 registration", "4401"),
+                         _registration("a RETURNED 广州 registration", "4401", "RETURNED"),
+                         _registration("a PENDING 深圳 registration", "4403"), _missing("registration")],
     }
     db.session.commit()
     IDS.update(gz=gz.id, gz2=gz2.id, sz=sz.id, enterprise_role=sm.find_role("企业用户").id, gz_venue=venues[0]["pk"],
@@ -970,6 +1014,8 @@ def _fresh(world: World, make: str) -> Subject:
         subject = _tracked("a fresh tracked filing of ent_gz", "gz", gz)
     elif make == "device":
         subject = _device("a fresh device of ent_gz", "gz", gz, "4401")
+    elif make == "registration":
+        subject = _registration("a fresh PENDING 广州 registration", "4401")
     elif make == "enterprise":
         row = factories.enterprise(f"临时单位{n}", city="4401")
         subject = Subject("a fresh enterprise", "enterprise", {"pk": row.id}, f"fresh{n}", "4401")

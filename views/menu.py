@@ -37,6 +37,7 @@ from views.ui.registry_imports import EnterpriseImportView, OccupationImportView
 from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
+from views.ui.registration import RegistrationReviewView
 from views.ui.review import ReviewFilingView
 from views.ui.statistics import StatisticsView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
@@ -183,11 +184,16 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ReviewClaims", _l("补贴审核"), "fa-money", REVIEW, (REVIEWER, ADMIN), view=ClaimReviewView,
               home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),
                     HomePlace("admin", 8, _l("补贴查询"), roles=(ADMIN,)))),
+    # 注册审核 (issue 14): the reviewer decides its city's self-registrations; the admin reads every city's
+    MenuEntry("ReviewRegistrations", _l("注册审核"), "fa-id-card", REVIEW, (REVIEWER, ADMIN),
+              view=RegistrationReviewView,
+              home=(HomePlace("review", 6, _l("注册审核"), roles=(REVIEWER,)),
+                    HomePlace("admin", 9, _l("注册查询"), roles=(ADMIN,)))),
     # 统计分析 (issue 14): the reviewer's city, the admin's province with a city filter (views/ui/statistics.py)
     MenuEntry("StatisticsDashboard", _l("统计报表"), "fa-bar-chart", STATISTICS, (REVIEWER, ADMIN),
               view=StatisticsView,
-              home=(HomePlace("review", 6, _l("统计分析"), roles=(REVIEWER,)),
-                    HomePlace("admin", 9, _l("统计分析"), roles=(ADMIN,)))),
+              home=(HomePlace("review", 7, _l("统计分析"), roles=(REVIEWER,)),
+                    HomePlace("admin", 10, _l("统计分析"), roles=(ADMIN,)))),
 )
 
 

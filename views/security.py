@@ -263,6 +263,7 @@ class AppAuthDBView(AuthDBView):
     """FAB's login form; a refused login always reads the same (wrong password, unknown user, locked account)."""
 
     invalid_login_message = LOGIN_REFUSED
+    login_template = "security/login.html"  # FAB's form plus the 企业注册 links (views/ui/registration.py)
 
 
 class AppSecurityApi(SecurityApi):

@@ -16,6 +16,7 @@
   ``subsidy_claim_person`` (+ ``/<pk>/decide``);
 - ``claim_documents``: ``subsidy_claim/<pk>/form.pdf|roster.pdf|roster.xlsx`` (申请表, 花名册);
 - ``statistics``: ``statistics/<name>`` (统计分析, the provincial data exchange);
+- ``registration``: ``registration`` (企业注册: public POST; 注册审核 + ``/<pk>/approve|return``);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -36,13 +37,14 @@ from views.api.documents import FilingFormPdfApi
 from views.api.filings import FilingApi
 from views.api.imports import FilingImportApi, TraineeExportApi
 from views.api.statistics import StatisticsApi
+from views.api.registration import RegistrationApi
 from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
         *registry_imports.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
-        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, StatisticsApi)
+        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, StatisticsApi, RegistrationApi)
 
 
 def register(appbuilder) -> None:

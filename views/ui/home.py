@@ -17,6 +17,7 @@ from models.enums import FilingStatus
 from models.filing import ChangeRequest, Filing, Trainee
 from models.scope import Actor, current_actor, scope_condition
 from models.subsidy import SubsidyClaim
+from queries.registrations import pending_count
 from queries.trainees import in_training
 from views import menu
 
@@ -67,6 +68,8 @@ class HomeView(IndexView):
                              _link("ChangeReviewView.queue")))
             counters.append((str(_l("待审核补贴")), _count(SubsidyClaim, SubsidyClaim.status == "SUBMITTED"),
                              _link("ClaimReviewView.list", status="SUBMITTED")))
+            counters.append((str(_l("待审核注册")), pending_count(db.session, actor),
+                             _link("RegistrationReviewView.queue", status="PENDING")))
             counters.append((str(_l("本市生态链企业认定")), _count(EcosystemRecognition), None))
         elif actor.is_admin:
             counters.append((str(_l("单位")), _count(Enterprise), None))
