@@ -41,6 +41,7 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any("Enterprise|AuditEvent"), r"^can_read$"],
         [_any("EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
+        [r"^AccountAdmin$", r"^can_(read|write)$"],  # 企业账号: its city's enterprise accounts (issue 14)
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
@@ -48,6 +49,7 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any(LOOKUPS + "|Enterprise|EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES + "|AuditEvent|Statistics"), r"^can_read$"],
         [SECURITY_VIEWS, r"^can_"],
+        [r"^AccountAdmin$", r"^can_(read|write)$"],  # 开通账号: reviewer and enterprise accounts (issue 14)
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],

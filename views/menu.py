@@ -33,6 +33,7 @@ from views.ui.registry import (
     TrainingInstitutionView,
     WorkdayOverrideView,
 )
+from views.ui.accounts import AccountAdminView
 from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
@@ -88,6 +89,7 @@ ENTERPRISE_PROGRAMME = Category("Enterprise", _l("企业新型学徒制培训"),
 REVIEW = Category("Review", _l("审核管理"), "fa-gavel")
 CHECK_IN = Category("CheckIn", _l("考勤管理"), "fa-clock-o")
 SUBSIDY = Category("Subsidy", _l("企业新型学徒制培训补贴"), "fa-yen")
+ACCOUNTS = Category("Accounts", _l("企业账号"), "fa-users")
 
 #: The groups of the home page's 事项办理 tree, in page order.
 HOME_GROUPS: dict[str, Any] = {
@@ -131,6 +133,10 @@ def _admin_home(position: int, item: Any) -> tuple[HomePlace, ...]:
 MENU: tuple[MenuEntry, ...] = (
     MenuEntry("List Users", _l("账号列表"), None, SECURITY, (ADMIN,)),
     MenuEntry("List Roles", _l("角色列表"), None, SECURITY, (ADMIN,)),
+    # issue 14: the admin opens reviewer and enterprise accounts; a reviewer its city's enterprise accounts (one screen,
+    # views/ui/accounts.py, scoped by actions/account_admin.py)
+    MenuEntry("AccountOnboarding", _l("开通账号"), "fa-user-plus", SECURITY, (ADMIN,), view=AccountAdminView,
+              home=_admin_home(9, _l("开通账号"))),
     MenuEntry("BaseDataCity", _l("地市"), "fa-map-marker", BASE_DATA, (ADMIN,), view=CityView,
               home=_admin_home(4, _l("地市"))),
     MenuEntry("BaseDataOccupation", _l("职业工种"), "fa-briefcase", BASE_DATA, (ADMIN,), view=OccupationView,
@@ -170,6 +176,9 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ReviewClaims", _l("补贴审核"), "fa-money", REVIEW, (REVIEWER, ADMIN), view=ClaimReviewView,
               home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),
                     HomePlace("admin", 8, _l("补贴查询"), roles=(ADMIN,)))),
+    # 企业账号 (issue 14): the reviewer's list of its city's enterprise accounts (the admin's 开通账号 screen)
+    MenuEntry("EnterpriseAccounts", _l("企业账号"), "fa-users", ACCOUNTS, (REVIEWER,), href="AccountAdminView.list",
+              home=(HomePlace("review", 6, _l("企业账号")),)),
 )
 
 

@@ -14,6 +14,7 @@
 - ``claims``, ``claim_persons``: ``subsidy_claim`` (补贴申领, + ``/<pk>/submit|cancel|approve|return|prechecks``),
   ``subsidy_claim_person`` (+ ``/<pk>/decide``);
 - ``claim_documents``: ``subsidy_claim/<pk>/form.pdf|roster.pdf|roster.xlsx`` (申请表, 花名册);
+- ``accounts``: ``account`` (开通账号 / 企业账号, + ``/<pk>/deactivate|activate``);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -21,6 +22,7 @@
 from __future__ import annotations
 
 from views.api import registry
+from views.api.accounts import AccountApi
 from views.api.attendance import AttendanceApi
 from views.api.attachments import AttachmentApi
 from views.api.audit import AuditEventApi
@@ -38,7 +40,7 @@ from views.api.venues import VenueApi
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
-        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi)
+        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, AccountApi)
 
 
 def register(appbuilder) -> None:
