@@ -208,8 +208,8 @@ ALLOWED = [("admin", "gz_reviewer"), ("admin", "ent_sz"), ("admin", "ent_gz"), (
            ("sz_reviewer", "ent_sz")]
 REFUSED = [("gz_reviewer", "ent_sz", NotFound), ("gz_reviewer", "sz_reviewer", NotFound),
            ("gz_reviewer", "admin", NotFound), ("sz_reviewer", "ent_gz", NotFound),
-           ("admin", "second_admin", NotFound), ("gz_reviewer", "gz_reviewer", ValidationFailed),
-           ("admin", "admin", ValidationFailed), ("ent_gz", "ent_gz", Forbidden), ("ent_gz", "ent_sz", Forbidden)]
+           ("admin", "second_admin", NotFound), ("gz_reviewer", "gz_reviewer", NotFound),
+           ("admin", "admin", NotFound), ("ent_gz", "ent_gz", Forbidden), ("ent_gz", "ent_sz", Forbidden)]
 
 
 @pytest.mark.parametrize("by,target", ALLOWED)
@@ -316,3 +316,24 @@ def test_deactivation_refuses_the_open_session_and_jwt_at_once(app, client):
     assert fresh.get("/filing/results/ENTERPRISE").status_code == 200
     fresh_token = {"Authorization": f"Bearer {api_token(api, 'ent_gz')}"}
     assert api.get("/api/v1/filing/", headers=fresh_token).status_code == 200
+
+
+def test_deactivating_on_fabs_edit_screen_revokes_the_old_tokens_too(app, client):
+    """The admin's 账号列表 → 编辑 (FAB's form, 是否启用 unticked) stops the sessions and JWTs like 停用 does."""
+    api = app.test_client(use_cookies=False)
+    bearer = {"Authorization": f"Bearer {api_token(api, 'ent_sz')}"}
+    _next_second()
+    with app.app_context():
+        target = db.session.scalars(select(AppUser).filter_by(username="ent_sz")).one()
+        pk, enterprise, role = target.id, target.enterprise_id, target.roles[0].id
+    login(client, "admin")
+    page = client.get(f"/users/edit/{pk}").get_data(as_text=True)
+    data = {"first_name": "深圳", "last_name": "企业", "username": "ent_sz", "email": "ent_sz@example.com",
+            "roles": [role], "enterprise": str(enterprise), "city": "", "csrf_token": csrf_token_from(page)}
+    assert client.post(f"/users/edit/{pk}", data=data).status_code == 302  # "active" left out: unticked
+    with app.app_context():
+        row = db.session.get(AppUser, pk)
+        assert row.active is False and row.tokens_valid_after is not None
+        row.active = True  # reactivated: the old token stays revoked
+        db.session.commit()
+    assert api.get("/api/v1/filing/", headers=bearer).status_code == 401

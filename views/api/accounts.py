@@ -29,7 +29,7 @@ from models.scope import current_actor
 from models.security import AppUser
 from queries.accounts import STATES, account_page
 from views.api.common import check_fields, json_body
-from views.api.openapi import CONFLICT, RULE_FAILED, add_components, operation
+from views.api.openapi import CONFLICT, add_components, operation
 from views.api_guards import BadRequest
 from views.base import ChineseApiResponses
 from views.glue import api_call, error_response
@@ -214,8 +214,7 @@ class AccountApi(ChineseApiResponses, BaseApi):
     @safe
     @permission_name("deactivate")
     @operation("post", "停用账号", "停用后该账号不能登录，已登录的会话和已签发的 JWT 从下一次请求起失效（重新启用后也不恢复）。"
-               "不能停用自己的账号（422）；已停用的 409。", ok=ROW,
-               responses={409: CONFLICT, 422: RULE_FAILED})
+               "自己的账号和不归本人管理的账号一样答 404；已停用的 409。", ok=ROW, responses={409: CONFLICT})
     def deactivate(self, pk: int):
         return api_call(aa.deactivate_account, current_actor(), pk, render=account_row)
 
@@ -224,7 +223,7 @@ class AccountApi(ChineseApiResponses, BaseApi):
     @safe
     @permission_name("activate")
     @operation("post", "重新启用账号", "启用后该账号可以重新登录；停用前的会话和 JWT 仍然无效。已启用的 409。", ok=ROW,
-               responses={409: CONFLICT, 422: RULE_FAILED})
+               responses={409: CONFLICT})
     def activate(self, pk: int):
         return api_call(aa.activate_account, current_actor(), pk, render=account_row)
 
