@@ -40,7 +40,8 @@ def _title(actor) -> Any:
 
 def _create(session, actor, values: dict[str, str]):
     """The form's create: the enterprise looked up by its code within the actor's scope, then the action."""
-    role = values["role"] if actor.is_admin else aa.AccountRole.ENTERPRISE
+    # a reviewer's form carries ENTERPRISE (hidden); a tampered role is refused by the action (403)
+    role = values["role"] or (None if actor.is_admin else aa.AccountRole.ENTERPRISE)
     enterprise_id = None
     if role == aa.AccountRole.ENTERPRISE:
         enterprise_id = aa.enterprise_for_uscc(session, actor, values["enterprise_uscc"])
