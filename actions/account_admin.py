@@ -37,7 +37,7 @@ from models.base import utcnow
 from models.enterprise import Enterprise
 from models.enums import CodeSet, RoleName
 from models.lookups import City
-from models.scope import Actor, load_scoped, managed_accounts_condition, scope_condition
+from models.scope import Actor, load_scoped, managed_accounts_condition, scope_condition, take_write_lock
 from models.security import AppUser
 
 
@@ -67,6 +67,8 @@ EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 #: One-time passwords: 12 characters from letters and digits without the look-alikes 0/O, 1/l/I.
 ONE_TIME_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
 ONE_TIME_LENGTH = 12
+#: Largest id an INTEGER primary key holds.
+MAX_ID = 2**31 - 1
 
 LABELS = {
     "username": _l("用户名"),
@@ -99,8 +101,11 @@ def load_account(session: Session, actor: Actor, pk: Any, *, for_update: bool = 
         pk_value = int(pk)
     except (TypeError, ValueError):
         raise NotFound() from None
+    if not 0 < pk_value <= MAX_ID:
+        raise NotFound()  # beyond any id (PostgreSQL would refuse to compare it with an INTEGER)
     stmt = managed_accounts(actor).where(AppUser.id == pk_value)
     if for_update:
+        take_write_lock(session, AppUser, pk_value)  # two (de)activations at once: the second sees the first's state
         stmt = stmt.with_for_update(of=AppUser).execution_options(populate_existing=True)
     user = session.scalars(stmt).unique().first()
     if user is None:
@@ -242,7 +247,7 @@ def create_account(session: Session, actor: Actor, *, username: Any, role: Any, 
     password = one_time_password(values["username"])
     user = AppUser(**values, active=True, password=_hash(password), roles=[fab_role], must_change_password=True,
                    city_code=city, enterprise_id=enterprise.id if enterprise is not None else None,
-                   created_by_fk=actor.user_id, changed_by_fk=actor.user_id)
+                   created_by_fk=actor.user_id, changed_by_fk=actor.user_id, created_on=utcnow(), changed_on=utcnow())
     session.add(user)
     session.flush()
     _audit(session, actor, "create", user, {}, enterprise)
