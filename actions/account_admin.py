@@ -221,7 +221,10 @@ def _scope_link(session: Session, actor: Actor, role: str, city_code: Any, enter
     if isinstance(enterprise_id, bool) or not isinstance(enterprise_id, (int, str)) or not str(
             enterprise_id).strip().isdecimal():
         raise ValidationFailed([FieldError("enterprise_id", _l("所属单位编号应为整数"), enterprise_id)])
-    return None, load_scoped(session, Enterprise, int(str(enterprise_id).strip()), actor)
+    pk = int(str(enterprise_id).strip())
+    if not 0 < pk <= MAX_ID:
+        raise NotFound()  # no enterprise has such an id (PostgreSQL would refuse to compare it with an INTEGER)
+    return None, load_scoped(session, Enterprise, pk, actor)
 
 
 def create_account(session: Session, actor: Actor, *, username: Any, role: Any, city_code: Any = None,
