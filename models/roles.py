@@ -44,6 +44,7 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
         [_any("Statistics"), r"^can_read$"],  # 统计分析 of its city
         [_any("EnterpriseRegistration"), r"^can_(read|review)$"],  # 注册审核 (issue 14): its city's
+        [r"^AccountAdmin$", r"^can_(read|write)$"],  # 企业账号: its city's enterprise accounts (issue 14)
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
@@ -51,6 +52,7 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any(LOOKUPS + "|Enterprise|EnterpriseImport|EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES + "|AuditEvent|Statistics|EnterpriseRegistration"), r"^can_read$"],
         [SECURITY_VIEWS, r"^can_"],
+        [r"^AccountAdmin$", r"^can_(read|write)$"],  # 开通账号: reviewer and enterprise accounts (issue 14)
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],

@@ -16,6 +16,7 @@ from typing import Any, Optional, TypeVar
 
 from flask import g, has_request_context
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import false, select, true, update
 from sqlalchemy.orm import Session
 
@@ -222,6 +223,24 @@ def scope_condition(model: type, actor: Actor):
     if model is AppUser:
         return true() if actor.is_admin else AppUser.id == actor.user_id
     raise LookupError(f"no scope defined for {model.__name__}")  # a new model must be scoped here first
+
+
+def managed_accounts_condition(actor: Actor):
+    """SQL condition on ``AppUser``: the accounts ``actor`` may create, list and (de)activate (issue 14, 账号开通).
+
+    The provincial admin manages every reviewer and enterprise account (never an admin's: those stay on FAB's
+    own 账号列表); a city reviewer manages the enterprise accounts of its city's enterprises only (never a reviewer's
+    or an admin's); an enterprise user manages none. This is a second scope of ``AppUser`` beside
+    ``scope_condition`` (which gives a non-admin its own account only, for 我的信息).
+    """
+    holds_admin = AppUser.roles.any(Role.name == RoleName.ADMIN)
+    if actor.is_admin:
+        return AppUser.roles.any(Role.name.in_((RoleName.REVIEWER, RoleName.ENTERPRISE))) & ~holds_admin
+    if actor.is_reviewer:
+        return (AppUser.roles.any(Role.name == RoleName.ENTERPRISE)
+                & ~AppUser.roles.any(Role.name.in_((RoleName.REVIEWER, RoleName.ADMIN)))
+                & AppUser.enterprise_id.in_(select(Enterprise.id).where(Enterprise.city_code == actor.city_code)))
+    return false()
 
 
 def scoped_select(model: type[T], actor: Actor):

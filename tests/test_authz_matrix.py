@@ -114,6 +114,8 @@ def visible(user: str, s: Subject) -> bool:
     if s.scope in ADMIN_ONLY_SCOPES:
         return False
     own_enterprise, own_city = HOME[user]
+    if s.scope == "managed_account":  # issue 14: a reviewer manages its city's enterprise accounts only
+        return kind == REVIEWER and s.enterprise is not None and s.city == own_city
     if kind == ENTERPRISE:
         return s.enterprise == own_enterprise
     if s.scope in ("filing", "change", "claim"):  # change requests and subsidy claims: reviewers see none in DRAFT
@@ -335,6 +337,28 @@ ROUTES: dict[str, Route] = {
                                          "roles": str(IDS["enterprise_role"]), "enterprise": str(IDS["gz"])}},
                 action="unlock"),
     "AppUserDBModelView.userinfo": Route(ALL, note="我的信息: the user's own account"),
+    # 开通账号 / 企业账号 (issue 14): the admin manages reviewer and enterprise accounts, a reviewer its city's
+    # enterprise accounts ("managed_account"); the form names the enterprise by its USCC (another city's reads like a
+    # missing one: 422 with the same message, tests/test_account_onboarding_screens.py)
+    "AccountAdminView.list": Route(STAFF),
+    "AccountAdminView.new": Route(STAFF),
+    "AccountAdminView.create": Route(STAFF, body=lambda s: {"data": {
+        "role": "ENTERPRISE", "enterprise_uscc": IDS["gz_uscc"], "username": f"onboard{_seq()}", "last_name": "王",
+        "first_name": "五", "email": f"onboard{_seq()}@test.invalid"}}, write=Write("gz_reviewer")),
+    "AccountAdminView.deactivate": Route(STAFF, "managed_account", {"pk": "pk"}, body=NO_BODY,
+                                         write=Write("gz_reviewer", "managed_account")),
+    "AccountAdminView.activate": Route(STAFF, "managed_account", {"pk": "pk"}, body=NO_BODY,
+                                       write=Write("gz_reviewer", "managed_account"),
+                                       note="an active account: 409 flashed, back to the list"),
+    "AccountApi.get_list": Route(STAFF),
+    "AccountApi.get": Route(STAFF, "managed_account", {"pk": "pk"}),
+    "AccountApi.post": Route(STAFF, "enterprise", body=lambda s: {"json": {
+        "role": "ENTERPRISE", "enterprise_id": s["pk"], "username": f"apionboard{_seq()}", "last_name": "王",
+        "first_name": "五", "email": f"apionboard{_seq()}@test.invalid"}}, write=Write("gz_reviewer", "enterprise")),
+    "AccountApi.deactivate": Route(STAFF, "managed_account", {"pk": "pk"}, body=NO_BODY,
+                                   write=Write("gz_reviewer", "managed_account")),
+    "AccountApi.activate": Route(STAFF, "managed_account", {"pk": "pk"}, body=NO_BODY,
+                                 write=Write("gz_reviewer", "managed_account"), note="an active account: 409"),
     **crud_view("AppRoleModelView", "role", read=ADM, write=NOBODY, action="copyrole", action_who=NOBODY,
                 add=form(name="新角色"), note="角色列表 is read-only: the matrix is models/roles.py"),
     **crud_view("UserGroupModelView", "group", read=ADM, add=lambda s: {"data": {"name": f"g{_seq()}",
@@ -951,6 +975,10 @@ def _build_world() -> World:
     db.session.flush()
     sm = current_app.appbuilder.sm
     ent_sz_user = db.session.scalars(select(AppUser).filter_by(username="ent_sz")).one()
+    ent_gz_user, sz_reviewer_user, gz_reviewer_user = (
+        db.session.scalars(select(AppUser).filter_by(username=name)).one()
+        for name in ("ent_gz", "sz_reviewer", "gz_reviewer"))
+    gz2_user = factories.user("gz2_clerk", "企业用户", enterprise_id=gz2.id)
     first = {model: db.session.scalars(select(model)).first()
              for model in (Occupation, SkillLevel, TrainingInstitution, SubsidyStandard)}
 
@@ -974,6 +1002,13 @@ def _build_world() -> World:
         "workday": [Subject("a workday row", "workday", {"pk": "2031-01-02", "api_pk": 20310102}),
                     Subject("a missing workday id", "workday", {"pk": "2099-12-31", "api_pk": 20991231}, missing=True)],
         "account": [Subject("ent_sz's account", "account", {"pk": ent_sz_user.id}), _missing("account")],
+        "managed_account": [
+            Subject("ent_gz's account", "managed_account", {"pk": ent_gz_user.id}, "gz", "4401"),
+            Subject("another 广州 enterprise's account", "managed_account", {"pk": gz2_user.id}, "gz2", "4401"),
+            Subject("ent_sz's account", "managed_account", {"pk": ent_sz_user.id}, "sz", "4403"),
+            Subject("sz_reviewer's account", "managed_account", {"pk": sz_reviewer_user.id}, None, "4403"),
+            Subject("gz_reviewer's account", "managed_account", {"pk": gz_reviewer_user.id}, None, "4401"),
+            _missing("managed_account")],
         "role": [Subject("the 企业用户 role", "role", {"pk": sm.find_role("企业用户").id}), _missing("role")],
         "group": [Subject("a group", "group", {"pk": group.id}), _missing("group")],
         "tracked": [*tracked, not_tracked, _missing("tracked")],
@@ -986,6 +1021,7 @@ def _build_world() -> World:
                          _registration("a PENDING 深圳 registration", "4403"), _missing("registration")],
     }
     db.session.commit()
+    IDS.update(gz_uscc=gz.uscc)
     IDS.update(gz=gz.id, gz2=gz2.id, sz=sz.id, enterprise_role=sm.find_role("企业用户").id, gz_venue=venues[0]["pk"],
                gz_course=own_tracked["course"], gz_course_trainee=own_tracked["trainee_number"])
     return World(subjects, {"enterprise": {k: e.id for k, e in enterprises.items()}})
@@ -1032,6 +1068,9 @@ def _fresh(world: World, make: str) -> Subject:
     elif make == "account":
         row = factories.user(f"scratch{n}", RoleName.ENTERPRISE, enterprise_id=gz)
         subject = Subject("a fresh account", "account", {"pk": row.id})
+    elif make == "managed_account":
+        row = factories.user(f"managed{n}", RoleName.ENTERPRISE, enterprise_id=gz)
+        subject = Subject("a fresh account of ent_gz's enterprise", "managed_account", {"pk": row.id}, "gz", "4401")
     elif make == "group":
         row = current_app.appbuilder.sm.add_group(f"临时组{n}", "临时组", "", commit=False)
         db.session.flush()

@@ -70,6 +70,15 @@ TRANSITION_REFS = {
 }
 
 
+#: ``/api/v1/account`` (issue 14): create, scoped list and row, deactivate / activate.
+ACCOUNT = {
+    "/api/v1/account/": {"get": (200, 400, 401, 403), "post": (201, 400, 401, 403, 404, 422)},
+    "/api/v1/account/{pk}": {"get": (200, 401, 403, 404)},
+    "/api/v1/account/{pk}/deactivate": {"post": (200, 401, 403, 404, 409)},
+    "/api/v1/account/{pk}/activate": {"post": (200, 401, 403, 404, 409)},
+}
+
+
 @pytest.fixture
 def spec(api):
     response = api("admin").get("/api/v1/_openapi")
@@ -108,6 +117,14 @@ def test_registry_imports_are_documented(spec):
         assert {"in": "query", "name": "dry_run", "schema": {"type": "integer", "enum": [0, 1]}} \
             in operation["parameters"], resource
         assert "file" in operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+
+
+def test_account_api_documents_every_path_method_and_status_code(spec):
+    assert not _missing(spec, ACCOUNT), _missing(spec, ACCOUNT)
+    create = spec["paths"]["/api/v1/account/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert create == {"$ref": "#/components/schemas/AccountCreate"}
+    assert set(spec["components"]["schemas"]["AccountCreate"]["properties"]) == {
+        "username", "role", "city_code", "enterprise_id", "first_name", "last_name", "email"}
 
 
 def test_contract_detects_a_missing_code(spec):

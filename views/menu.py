@@ -34,6 +34,7 @@ from views.ui.registry import (
     WorkdayOverrideView,
 )
 from views.ui.registry_imports import EnterpriseImportView, OccupationImportView, TrainingInstitutionImportView
+from views.ui.accounts import AccountAdminView
 from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
@@ -136,6 +137,10 @@ def _admin_home(position: int, item: Any) -> tuple[HomePlace, ...]:
 MENU: tuple[MenuEntry, ...] = (
     MenuEntry("List Users", _l("账号列表"), None, SECURITY, (ADMIN,)),
     MenuEntry("List Roles", _l("角色列表"), None, SECURITY, (ADMIN,)),
+    # issue 14: the admin opens reviewer and enterprise accounts; a reviewer its city's enterprise accounts (one screen,
+    # views/ui/accounts.py, scoped by actions/account_admin.py)
+    MenuEntry("AccountOnboarding", _l("开通账号"), "fa-user-plus", SECURITY, (ADMIN,), view=AccountAdminView,
+              home=_admin_home(9, _l("开通账号"))),
     MenuEntry("BaseDataCity", _l("地市"), "fa-map-marker", BASE_DATA, (ADMIN,), view=CityView,
               home=_admin_home(4, _l("地市"))),
     MenuEntry("BaseDataOccupation", _l("职业工种"), "fa-briefcase", BASE_DATA, (ADMIN,), view=OccupationView,
@@ -159,7 +164,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("BaseDataEnterpriseImport", _l("导入单位"), "fa-upload", BASE_DATA, (ADMIN,), view=EnterpriseImportView,
               home=(HomePlace("admin", 3, _l("单位信息"), _l("导入单位")),)),
     MenuEntry("CityEnterpriseImport", _l("导入本市单位"), "fa-upload", CITY_ENTERPRISES, (REVIEWER,),
-              href="EnterpriseImportView.upload", home=(HomePlace("review", 6, _l("导入本市单位")),)),
+              href="EnterpriseImportView.upload", home=(HomePlace("review", 7, _l("企业账号"), _l("导入本市单位")),)),
     MenuEntry("RecognitionMaintenance", _l("生态链企业认定维护"), "fa-link", RECOGNITION, (REVIEWER, ADMIN),
               view=RecognitionView,
               home=(HomePlace("review", 2, _l("生态链企业认定维护"), roles=(REVIEWER,)),
@@ -188,12 +193,15 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ReviewRegistrations", _l("注册审核"), "fa-id-card", REVIEW, (REVIEWER, ADMIN),
               view=RegistrationReviewView,
               home=(HomePlace("review", 6, _l("注册审核"), roles=(REVIEWER,)),
-                    HomePlace("admin", 9, _l("注册查询"), roles=(ADMIN,)))),
+                    HomePlace("admin", 10, _l("注册查询"), roles=(ADMIN,)))),
     # 统计分析 (issue 14): the reviewer's city, the admin's province with a city filter (views/ui/statistics.py)
     MenuEntry("StatisticsDashboard", _l("统计报表"), "fa-bar-chart", STATISTICS, (REVIEWER, ADMIN),
               view=StatisticsView,
-              home=(HomePlace("review", 7, _l("统计分析"), roles=(REVIEWER,)),
-                    HomePlace("admin", 10, _l("统计分析"), roles=(ADMIN,)))),
+              home=(HomePlace("review", 8, _l("统计分析"), roles=(REVIEWER,)),
+                    HomePlace("admin", 11, _l("统计分析"), roles=(ADMIN,)))),
+    # 企业账号 (issue 14): the reviewer's list of its city's enterprise accounts (the admin's 开通账号 screen)
+    MenuEntry("EnterpriseAccounts", _l("企业账号"), "fa-users", CITY_ENTERPRISES, (REVIEWER,), href="AccountAdminView.list",
+              home=(HomePlace("review", 7, _l("企业账号"), _l("账号管理")),)),
 )
 
 

@@ -57,11 +57,12 @@ def _refuse(code: int, message: Any):
 PASSWORD_CHANGE_OPEN = {"ResetMyPasswordView.this_form_get", "ResetMyPasswordView.this_form_post",
                         "AuthDBView.logout", "AppAuthDBView.logout", "logout_post", "static", "appbuilder.static",
                         "LocaleView.index", "AppAuthDBView.login", "AuthDBView.login"}
-MUST_CHANGE_PASSWORD = _l("管理员已为您重置密码：请先设置自己的新密码，再办理业务")
+MUST_CHANGE_PASSWORD = _l("您的密码是他人为您设置的（新开通账号的一次性密码或管理员重置的密码）：请先设置自己的新密码，再办理业务")
 
 
 def _must_change_password():
-    """After an admin's 重置密码 the account opens nothing but 修改密码 (screens: redirect; API: 403)."""
+    """After an admin's 重置密码, and for a new account's one-time password (actions/account_admin.py), the account
+    opens nothing but 修改密码 (screens: redirect; API: 403)."""
     from flask import flash, redirect, url_for
     from flask_login import current_user
 

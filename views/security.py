@@ -200,8 +200,10 @@ class AppUserDBModelView(UserDBModelView):
         session.commit()
 
     def pre_update(self, item):
-        accounts.record_account_change(self.datamodel.session, current_actor(), "update", item,
-                                       accounts.account_snapshot(item, committed=True),
+        before = accounts.account_snapshot(item, committed=True)
+        if before["active"] and not item.active:
+            revoke_sessions_and_tokens(item)  # issue 14: deactivated here too, its old sessions stay dead afterwards
+        accounts.record_account_change(self.datamodel.session, current_actor(), "update", item, before,
                                        accounts.account_snapshot(item))
 
     def pre_delete(self, item):

@@ -17,6 +17,7 @@
 - ``claim_documents``: ``subsidy_claim/<pk>/form.pdf|roster.pdf|roster.xlsx`` (申请表, 花名册);
 - ``statistics``: ``statistics/<name>`` (统计分析, the provincial data exchange);
 - ``registration``: ``registration`` (企业注册: public POST; 注册审核 + ``/<pk>/approve|return``);
+- ``accounts``: ``account`` (开通账号 / 企业账号, + ``/<pk>/deactivate|activate``);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -24,6 +25,7 @@
 from __future__ import annotations
 
 from views.api import registry, registry_imports
+from views.api.accounts import AccountApi
 from views.api.attendance import AttendanceApi
 from views.api.attachments import AttachmentApi
 from views.api.audit import AuditEventApi
@@ -44,7 +46,8 @@ APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, Attachme
         *registry_imports.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
-        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, StatisticsApi, RegistrationApi)
+        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, StatisticsApi, RegistrationApi,
+        AccountApi)
 
 
 def register(appbuilder) -> None:
