@@ -70,11 +70,15 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         remove_stale_exports(app)
 
     from seed.commands import register_commands
+    from services.job_worker import register_job_commands
     from views.errors import register_error_pages
+    from views.health import register_health
     from views.filters import register_template_filters
     from views.ui.timeline import register_template_globals
 
     register_commands(app)
+    register_job_commands(app)
+    register_health(app)
     register_template_filters(app)
     register_template_globals(app)
     register_error_pages(app)

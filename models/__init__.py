@@ -16,6 +16,7 @@ from models.filing import (
     Trainee,
     TrainingClass,
 )
+from models.job import Job
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter  # also registers the 申请编号 listener on Filing
 from models.security import AppUser
@@ -35,6 +36,7 @@ __all__ = [
     "Enterprise",
     "Filing",
     "FilingNumberCounter",
+    "Job",
     "PersonLock",
     "Model",
     "Occupation",

@@ -5,7 +5,7 @@ REST APIs (one per entity); permissions are ``can_read`` / ``can_write`` plus na
 (``can_review``). The ``menu_access`` entries are not here: they are exact menu names generated from the menu
 table (``views/menu.py``), and ``app.py`` hands both together to FAB as builtin roles (``FAB_ROLES``). Builtin
 roles are checked in memory, so no per-request permission queries. Row scope (which enterprise / city) is a
-separate layer: models/scope.py.
+separate layer: models/scope.py. ``Job`` (我的下载, background jobs) is every role's: each user sees only its own.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any(LOOKUPS), r"^can_read$"],
         [_any("Enterprise|EcosystemRecognition|AuditEvent"), r"^can_read$"],
         [_any(FILING_ENTITIES), r"^can_(read|write)$"],
+        [_any("Job"), r"^can_(read|write)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
@@ -41,12 +42,14 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any("Enterprise|AuditEvent"), r"^can_read$"],
         [_any("EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES), r"^can_(read|review)$"],
+        [_any("Job"), r"^can_(read|write)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
     RoleName.ADMIN: [
         [_any(LOOKUPS + "|Enterprise|EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES + "|AuditEvent|Statistics"), r"^can_read$"],
+        [_any("Job"), r"^can_(read|write)$"],
         [SECURITY_VIEWS, r"^can_"],
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],

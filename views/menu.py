@@ -36,6 +36,7 @@ from views.ui.registry import (
 from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
+from views.ui.jobs import DownloadsView
 from views.ui.review import ReviewFilingView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
 from views.ui.tracking import TrackingView
@@ -88,6 +89,7 @@ ENTERPRISE_PROGRAMME = Category("Enterprise", _l("企业新型学徒制培训"),
 REVIEW = Category("Review", _l("审核管理"), "fa-gavel")
 CHECK_IN = Category("CheckIn", _l("考勤管理"), "fa-clock-o")
 SUBSIDY = Category("Subsidy", _l("企业新型学徒制培训补贴"), "fa-yen")
+DOWNLOADS = Category("Downloads", _l("我的下载"), "fa-download")
 
 #: The groups of the home page's 事项办理 tree, in page order.
 HOME_GROUPS: dict[str, Any] = {
@@ -170,6 +172,9 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ReviewClaims", _l("补贴审核"), "fa-money", REVIEW, (REVIEWER, ADMIN), view=ClaimReviewView,
               home=(HomePlace("review", 5, _l("补贴审核"), roles=(REVIEWER,)),
                     HomePlace("admin", 8, _l("补贴查询"), roles=(ADMIN,)))),
+    # 我的下载 (DESIGN §6, §9): files made by background jobs; every role exports, each sees only its own jobs
+    MenuEntry("MyDownloads", _l("我的下载"), "fa-download", DOWNLOADS, (ENTERPRISE, REVIEWER, ADMIN),
+              view=DownloadsView),
 )
 
 

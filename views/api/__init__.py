@@ -14,6 +14,7 @@
 - ``claims``, ``claim_persons``: ``subsidy_claim`` (补贴申领, + ``/<pk>/submit|cancel|approve|return|prechecks``),
   ``subsidy_claim_person`` (+ ``/<pk>/decide``);
 - ``claim_documents``: ``subsidy_claim/<pk>/form.pdf|roster.pdf|roster.xlsx`` (申请表, 花名册);
+- ``jobs``: ``job/<id>`` (+ ``/download``) and ``trainee/export`` (background jobs, 我的下载);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -33,12 +34,13 @@ from views.api.children import CourseApi, TeacherApi, TraineeApi, TrainingClassA
 from views.api.documents import FilingFormPdfApi
 from views.api.filings import FilingApi
 from views.api.imports import FilingImportApi, TraineeExportApi
+from views.api.jobs import JobApi, TraineeExportJobApi
 from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
-        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi)
+        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, JobApi, TraineeExportJobApi)
 
 
 def register(appbuilder) -> None:

@@ -10,20 +10,15 @@ from urllib.parse import quote
 from flask import Response
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
-from flask_babel import lazy_gettext as _l
 
-from actions.subsidies import claims as ca
-from core.errors import DomainError, TransitionNotAllowed
+from actions.subsidies.claims import DOCUMENT_STATES, document_claim  # noqa: F401 (re-exported)
+from core.errors import DomainError
 from models.base import db
-from models.enums import ClaimStatus
 from models.scope import current_actor
-from models.subsidy import SubsidyClaim
 from views.api.openapi import CONFLICT, add_components, operation
 from views.base import ChineseApiResponses
 from views.glue import error_response
 
-#: R23: the documents exist once the claim is submitted (and stay after the approval).
-DOCUMENT_STATES = (ClaimStatus.SUBMITTED, ClaimStatus.APPROVED)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: kind → (media type, what the 200 answer is)
 DOCUMENTS = {
@@ -31,17 +26,6 @@ DOCUMENTS = {
     "roster": ("application/pdf", "补贴花名册 PDF（附件名 补贴花名册-<编号>.pdf，每页小计、末页合计）"),
     "roster_xlsx": (XLSX, "补贴花名册 xlsx（附件名 补贴花名册-<编号>.xlsx；身份证号码为文本，金额为数字）"),
 }
-
-
-def document_claim(session, actor, pk: Any) -> SubsidyClaim:
-    """The claim of a document: through the scope, and only once submitted (R23).
-
-    :raises NotFound: missing or out of scope. :raises TransitionNotAllowed: not submitted (yet / any more).
-    """
-    claim = ca.load_claim(session, actor, pk)
-    if claim.status not in DOCUMENT_STATES:
-        raise TransitionNotAllowed(_l("补贴申请提交审核后才能下载申请表和花名册"))
-    return claim
 
 
 def _document(kind: str, pk: Any):
