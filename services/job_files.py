@@ -82,13 +82,19 @@ def open_file(public_id: str) -> BinaryIO:
 
 
 def stream(public_id: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
-    """The job's result in chunks (a download never holds the file in memory)."""
-    with open_file(public_id) as fh:
-        while True:
-            chunk = fh.read(chunk_size)
-            if not chunk:
-                return
-            yield chunk
+    """The job's result in chunks (a download never holds the file in memory). The file is opened now (in the
+    request), read while the response is sent. :raises FileNotFoundError: no result."""
+    fh = open_file(public_id)
+
+    def chunks() -> Iterator[bytes]:
+        with fh:
+            while True:
+                chunk = fh.read(chunk_size)
+                if not chunk:
+                    return
+                yield chunk
+
+    return chunks()
 
 
 def delete(public_id: str) -> None:

@@ -150,12 +150,14 @@ def write_progress(job_id: int, fraction: float, message: Optional[str]) -> None
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA busy_timeout=50")
         try:
-            with conn.begin():
-                conn.execute(stmt)
+            conn.execute(stmt)
+            conn.commit()
         except OperationalError:
+            conn.rollback()
             log.debug("job %s: progress skipped (database locked by the job itself)", job_id)
         finally:
             conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+            conn.commit()
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -34,13 +34,14 @@ from views.api.children import CourseApi, TeacherApi, TraineeApi, TrainingClassA
 from views.api.documents import FilingFormPdfApi
 from views.api.filings import FilingApi
 from views.api.imports import FilingImportApi, TraineeExportApi
-from views.api.jobs import JobApi, TraineeExportJobApi
+from views.api.jobs import ClaimRosterJobApi, JobApi, TraineeExportJobApi
 from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
-        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, JobApi, TraineeExportJobApi)
+        AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, JobApi, TraineeExportJobApi,
+        ClaimRosterJobApi)
 
 
 def register(appbuilder) -> None:

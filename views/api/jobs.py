@@ -2,6 +2,8 @@
 
 - ``POST /api/v1/trainee/export`` (``TraineeExportJobApi``): the 单位培训人员查询 filters in a JSON body → 202
   ``{"job_id"}``; the export runs as a job (``services.job_kinds``), whatever its size;
+- ``POST /api/v1/subsidy_claim/<pk>/roster.pdf/job`` (``ClaimRosterJobApi``): the 花名册 PDF of a submitted claim
+  as a job (large rosters; ``GET …/roster.pdf`` answers them 422) → 202 ``{"job_id"}``;
 - ``GET /api/v1/job/<id>`` (``JobApi``): ``{"status", "progress", "message", "download_url", …}`` — the requester's
   own job only (anyone else: 404, like a missing id); ``GET /api/v1/job/<id>/download``: the file once DONE (the
   ``download_url``; the 我的下载 screen links to it too).
@@ -21,6 +23,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 
 from actions.jobs import create_job, fail_job, load_job
+from actions.subsidies.claims import document_claim
 from core.clock import to_local
 from core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from models.base import db
@@ -294,3 +297,52 @@ class TraineeExportJobApi(ChineseApiResponses, BaseApi):
             return error_response(error)
         return self.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
                              message=str(_l("已加入后台导出，完成后可在“我的下载”中下载")))
+
+
+class ClaimRosterJobApi(ChineseApiResponses, BaseApi):
+    """``POST /api/v1/subsidy_claim/<pk>/roster.pdf/job`` — next to ``GET …/roster.pdf`` (views/api/claim_documents)."""
+
+    resource_name = "subsidy_claim"
+    class_permission_name = "SubsidyClaim"
+    method_permission_name = {"roster_job": "read"}
+    openapi_spec_tag = "subsidy_claim 补贴申领"
+    allow_browser_login = False  # a POST exempt from form CSRF: Bearer JWT only
+
+    @expose("/<int:pk>/roster.pdf/job", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("roster_job")
+    def roster_job(self, pk: int):
+        """下载花名册 (PDF) as a background job.
+        ---
+        post:
+          summary: 生成花名册 PDF（后台任务，R23）
+          description: 申请须已提交（否则 409）；答 202 与任务编号，用 GET /api/v1/job/{job_id} 查询进度并下载。
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            202:
+              description: 已加入后台任务
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/JobStarted'}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            409: {$ref: '#/components/responses/FilingConflict'}
+            503:
+              description: 任务队列暂时无法访问
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/FilingApiError'}
+        """
+        try:
+            claim = document_claim(db.session, current_actor(), pk)
+        except DomainError as exc:
+            return error_response(exc)
+        public_id, error = start_job("claim_roster_pdf", {"claim_id": claim.id},
+                                     title=_l("补贴花名册（PDF）- 申请 %(id)s", id=claim.id))
+        if error is not None:
+            return error_response(error)
+        return self.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
+                             message=str(_l("已加入后台生成，完成后可在“我的下载”中下载")))
