@@ -151,6 +151,8 @@ class Config:
     # host) and marked FAILED; workers write a heartbeat at least every JOB_HEARTBEAT_SECONDS while a job runs.
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 600))
     JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", 0.5))
+    # RQ stops a job running longer than this (the province-wide export of 1M trainees takes a few minutes).
+    JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", 4 * 3600))
     # Up to these sizes the work is done in the request (a few seconds at most); above them it runs as a job.
     TRAINEE_EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("TRAINEE_EXPORT_DIRECT_MAX_ROWS", 20_000))
     ROSTER_DIRECT_MAX_PERSONS = int(os.environ.get("ROSTER_DIRECT_MAX_PERSONS", 300))

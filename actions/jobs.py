@@ -1,7 +1,9 @@
 """Background jobs, the write side: a user starts a job (``create_job``) and deletes one from 我的下载
 (``delete_job``); both audited. Running them is ``services.jobs``; the row is ``models.job.Job``.
 
-A job belongs to its requester alone (``models.scope``): anyone else's id is answered like a missing one.
+A job belongs to its requester alone (``models.scope``): anyone else's id is answered like a missing one. Its
+audit events carry no enterprise or city, so only the provincial admin reads them (not the requester's colleagues:
+the parameters say what someone exported).
 """
 from __future__ import annotations
 
@@ -52,8 +54,7 @@ def create_job(session: Session, actor: Actor, kind: str, title: Any, params: Op
     session.add(job)
     session.flush()
     audit.record(session, actor, "job_create", job, to_status=JobStatus.QUEUED,
-                 diff={"kind": kind, "job": job.public_id, "params": params or {}},
-                 enterprise_id=actor.enterprise_id, city_code=actor.city_code)
+                 diff={"kind": kind, "job": job.public_id, "params": params or {}})
     return job
 
 
@@ -62,7 +63,7 @@ def fail_job(session: Session, actor: Actor, job: Job, message: Any) -> None:
     before = job.status
     job.status, job.message, job.finished_at = JobStatus.FAILED, str(message), utcnow()
     audit.record(session, actor, "job_fail", job, from_status=before, to_status=JobStatus.FAILED,
-                 reason=str(message), enterprise_id=actor.enterprise_id, city_code=actor.city_code)
+                 reason=str(message))
 
 
 def delete_job(session: Session, actor: Actor, public_id: Any) -> str:
@@ -74,7 +75,6 @@ def delete_job(session: Session, actor: Actor, public_id: Any) -> str:
     job = load_job(session, actor, public_id)
     gone = job.public_id
     audit.record(session, actor, "job_delete", job, from_status=job.status,
-                 diff={"kind": job.kind, "job": gone, "title": job.title, "file_name": job.file_name},
-                 enterprise_id=actor.enterprise_id, city_code=actor.city_code)
+                 diff={"kind": job.kind, "job": gone, "title": job.title, "file_name": job.file_name})
     session.delete(job)
     return gone

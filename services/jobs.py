@@ -40,6 +40,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.errors import DomainError
+from models.audit import AuditEvent
 from models.base import db, utcnow
 from models.enums import JobStatus
 from models.job import Job
@@ -284,6 +285,9 @@ def cleanup(session: Session) -> dict[str, int]:
     expired = list(session.scalars(select(Job.public_id).where(Job.expires_at < now)))
     if expired:
         session.execute(delete(Job).where(Job.public_id.in_(expired)))
+        # The retention policy deletes, not a user: one event names the jobs (each one's job_create is on record).
+        session.add(AuditEvent(actor_name="system", action="job_expire", entity=Job.__tablename__,
+                               diff={"count": len(expired), "jobs": expired[:1000]}))
     session.commit()
     for public_id in expired:
         job_files.delete(public_id)

@@ -263,6 +263,9 @@ def test_retention_cleanup_command_and_opportunistic(app, api):
     assert result.exit_code == 0, result.output
     assert "expired jobs deleted: 1" in result.output and "orphaned files removed: 1" in result.output
     assert job_row(app, expired) is None and job_row(app, kept) is not None
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "job_expire")).one()
+        assert event.diff == {"count": 1, "jobs": [expired]} and event.actor_name == "system"
     names = {p.name for p in Path(app.config["JOB_FILES_DIR"]).iterdir()}
     assert names == {kept}
 
