@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,8 @@ def run_one(url: str, scope: str) -> dict:
     from services import job_kinds
     from services.jobs import JobContext
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {
+    scratch = tempfile.mkdtemp(prefix="export-job-bench-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JOB_FILES_DIR": scratch, "SQLALCHEMY_ENGINE_OPTIONS": {
         "connect_args": {"options": "-c default_transaction_read_only=on"}} if url.startswith("postgresql") else {}})
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     marks: list[tuple[float, float]] = []
@@ -60,12 +62,15 @@ def run_one(url: str, scope: str) -> dict:
         def __call__(self, fraction, message=None, *, force=False):
             marks.append((round(time.perf_counter() - began, 2), round(float(fraction), 4)))
 
-    with tempfile.TemporaryDirectory() as tmp, app.app_context():
-        out = Path(tmp) / "export.xlsx"
+    with app.app_context():
+        out = Path(scratch) / "export.xlsx"
         ctx = JobContext(0, "0" * 32, {}, _actor(scope), db.session, Recorder(), out)
-        output = job_kinds.run_trainee_export(ctx)
-        wall = time.perf_counter() - began
-        size = out.stat().st_size
+        try:
+            output = job_kinds.run_trainee_export(ctx)
+            wall = time.perf_counter() - began
+            size = out.stat().st_size
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     rows = output.result["count"]
     figures = {"scope": scope, "rows": rows, "wall_s": round(wall, 2), "rows_per_s": round(rows / wall),
                "file_mb": round(size / 1024 / 1024, 1), "rss_before_mb": round(rss_before),

@@ -1,15 +1,16 @@
 """The files of background jobs, by job id: the one module that touches them (``save_path``, ``open_file``,
-``delete``, ``input_path``), so they can move to another store (services/storage.py) in one place.
+``delete``, ``save_input``, ``work_dir``), so they can move to another store (services/storage.py) in one place.
 
 Files live under ``JOB_FILES_DIR`` (default ``<instance>/job_files``; with workers on several hosts, a volume they
 all mount), mode 0700, named by the job's public id: ``<id>`` the result, ``<id>.input`` what the job reads (an
 uploaded workbook to import), ``<id>.part`` a result being written (renamed when complete, so a half-written file
-is never served). They hold names and complete ID numbers: never the shared system temp directory.
+is never served), ``<id>.work/`` its scratch directory. They hold names and complete ID numbers: never the shared system temp directory.
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import BinaryIO, Iterator, Optional
@@ -97,13 +98,28 @@ def stream(public_id: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
     return chunks()
 
 
+def work_dir(public_id: str) -> Path:
+    """A scratch directory of the job (0700), e.g. xlsxwriter's row files: never ``instance/tmp/exports``, whose
+    start-up sweep takes xlsxwriter's parts (stamped 1980) for leftovers and would delete them mid-job."""
+    path = _path(public_id, ".work")
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def discard_scratch(public_id: str) -> None:
+    """Remove what the job read and its scratch directory, once it ran."""
+    delete_input(public_id)
+    shutil.rmtree(_path(public_id, ".work"), ignore_errors=True)
+
+
 def delete(public_id: str) -> None:
-    """Remove every file of the job (result, input, part); missing ones are fine."""
+    """Remove every file of the job (result, input, part, scratch); missing ones are fine."""
     for suffix in ("", ".input", ".part"):
         try:
             os.unlink(_path(public_id, suffix))
         except FileNotFoundError:
             pass
+    shutil.rmtree(_path(public_id, ".work"), ignore_errors=True)
 
 
 def orphans(known: set[str], min_age: float = 3600) -> list[str]:

@@ -26,7 +26,7 @@ from imports import reader
 from imports.specs import KIND_LABELS, KINDS as IMPORT_KINDS
 from queries import trainees
 from queries.claim_roster import roster_totals
-from services import claim_documents, trainee_export
+from services import claim_documents, job_files, trainee_export
 from services.jobs import JobContext, JobOutput, register
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,7 +52,8 @@ def run_trainee_export(ctx: JobContext) -> JobOutput:
         # 95 %: the rows; the rest is xlsxwriter assembling the file when the book is closed
         ctx.progress(0.95 * written / max(total, 1), _l("已导出 %(done)d / %(n)d 人", done=written, n=total))
 
-    count = trainee_export.write_export(ctx.session, ctx.actor, filters, str(ctx.output_path), on_rows=on_rows)
+    count = trainee_export.write_export(ctx.session, ctx.actor, filters, str(ctx.output_path), on_rows=on_rows,
+                                        tmpdir=str(job_files.work_dir(ctx.public_id)))
     ctx.session.rollback()  # read-only: end the (long) read transaction before the file is stored
     return JobOutput(trainee_export.export_file_name(today()), XLSX, message=_l("共导出 %(n)d 人", n=count),
                      result={"count": count})

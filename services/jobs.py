@@ -245,9 +245,9 @@ def _run_claimed(session: Session, job: Job) -> str:
         return JobStatus.FAILED
     finally:
         try:
-            job_files.delete_input(public_id)
+            job_files.discard_scratch(public_id)
         except OSError:  # pragma: no cover - a file system hiccup must not hide the job's outcome
-            log.warning("job %s: could not remove its input file", public_id)
+            log.warning("job %s: could not remove its input or scratch files", public_id)
     finished = _finish(session, job_id, public_id, status=JobStatus.DONE, progress=1.0, message=message,
                        result=output.result, file_name=output.file_name if size is not None else None,
                        media_type=output.media_type if size is not None else None, size=size)
@@ -268,9 +268,11 @@ def fail_stale(session: Session, public_id: Optional[str] = None) -> int:
     """Mark RUNNING jobs whose worker stopped writing (no heartbeat for ``JOB_STALE_SECONDS``) FAILED; only the job
     ``public_id`` when given. Returns how many. The caller commits."""
     cutoff = stale_before()
+    with force_locale("zh"):  # stored messages are Chinese whatever the reader's language
+        message = str(STALE)
     stmt = (update(Job).where(Job.status == JobStatus.RUNNING,
                               func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at) < cutoff)
-            .values(status=JobStatus.FAILED, message=str(STALE), finished_at=utcnow()))
+            .values(status=JobStatus.FAILED, message=message, finished_at=utcnow()))
     if public_id is not None:
         stmt = stmt.where(Job.public_id == public_id)
     return session.execute(stmt).rowcount or 0
@@ -279,8 +281,7 @@ def fail_stale(session: Session, public_id: Optional[str] = None) -> int:
 def cleanup(session: Session) -> dict[str, int]:
     """Delete expired jobs and their files, fail stale ones, remove files whose job row is gone; commits.
     Returns the counts (``expired``, ``stale``, ``orphans``)."""
-    with force_locale("zh"):
-        stale = fail_stale(session)
+    stale = fail_stale(session)
     now = utcnow()
     expired = list(session.scalars(select(Job.public_id).where(Job.expires_at < now)))
     if expired:

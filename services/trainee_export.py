@@ -194,11 +194,12 @@ def export_trainees(session: Session, actor: Actor, filters: TraineeFilters, *, 
 
 
 def write_export(session: Session, actor: Actor, filters: TraineeFilters, path: str, *, batch: int = 2000,
-                 on_rows: Optional[Callable[[int], None]] = None) -> int:
+                 on_rows: Optional[Callable[[int], None]] = None, tmpdir: Optional[str] = None) -> int:
     """Write the workbook of the trainees matching ``filters`` to ``path``; returns the row count. ``on_rows(n)`` is
-    called after every ``batch`` rows (the background export's progress). Memory stays flat: rows are streamed
-    (``yield_per``: a server-side cursor on PostgreSQL) into xlsxwriter's constant-memory writer."""
-    book, sheet, formats = open_export_workbook(path, str(export_dir()) if has_app_context() else None)
+    called after every ``batch`` rows (the background export's progress); ``tmpdir``: where xlsxwriter's row files
+    go (default ``export_dir()``). Memory stays flat: rows are streamed (``yield_per``: a server-side cursor on
+    PostgreSQL) into xlsxwriter's constant-memory writer."""
+    book, sheet, formats = open_export_workbook(path, tmpdir or (str(export_dir()) if has_app_context() else None))
     convert = ExportConverter()
     result = session.execute(trainee_select(actor, filters), execution_options={"yield_per": batch})
 

@@ -175,6 +175,8 @@ def test_queued_running_done_with_progress(app, monkeypatch):
     assert (row["status"], row["progress"], row["file_name"][-5:]) == ("DONE", 1.0, ".xlsx")
     assert row["started_at"] <= row["finished_at"] and row["size"] == (Path(app.config["JOB_FILES_DIR"])
                                                                         / public_id).stat().st_size
+    # its scratch (xlsxwriter's row files) lived in the job's own directory, removed with the job's input
+    assert sorted(p.name for p in Path(app.config["JOB_FILES_DIR"]).iterdir()) == [public_id]
     assert run_now(app, public_id) is None  # a finished job is never run again
 
 
