@@ -15,8 +15,10 @@ registry of job kinds, ``run_job`` — the one function every worker runs — an
     app context on any host (``services.job_worker``).
 - Progress: ``progress(fraction, message)`` writes progress, message and a heartbeat in a transaction of its own
   (visible while the kind's own transaction is open), at most every ``JOB_HEARTBEAT_SECONDS``.
-- A crash never leaves a job RUNNING forever: a worker killed mid-job (kill -9, a lost host) stops its heartbeat;
-  ``fail_stale`` marks RUNNING jobs whose heartbeat is older than ``JOB_STALE_SECONDS`` FAILED. It runs when a job is
+- A crash never leaves a job RUNNING forever: while a job runs, its progress writes and a heartbeat thread
+  (every ``JOB_STALE_SECONDS``/4) keep ``heartbeat_at`` fresh; a worker killed mid-job (kill -9, OOM, a lost host)
+  stops both, and ``fail_stale`` marks RUNNING jobs whose heartbeat is older than ``JOB_STALE_SECONDS`` FAILED
+  ("任务处理中断", the user starts it again; if the worker was only frozen and comes back, its result is discarded). It runs when a job is
   read (``GET /api/v1/job/<id>``, 我的下载), when a job is started and in ``flask --app app jobs cleanup``.
 - Retention: a job and its file are kept ``JOB_RETENTION_DAYS``; ``cleanup`` deletes expired ones (and files whose
   row is gone), from the CLI and opportunistically whenever a job is started.
@@ -137,12 +139,16 @@ class Progress:
 
 
 def write_progress(job_id: int, fraction: float, message: Optional[str]) -> None:
-    """One UPDATE of a RUNNING job's progress in its own transaction. On SQLite a kind that holds the database's
-    write lock (an import under its row lock) would block it: then this update is skipped, not waited for."""
-    engine = db.engine
+    """One UPDATE of a RUNNING job's progress (and heartbeat) in its own transaction."""
     values: dict[str, Any] = {"progress": fraction, "heartbeat_at": utcnow()}
     if message is not None:
         values["message"] = message
+    touch(db.engine, job_id, values)
+
+
+def touch(engine, job_id: int, values: dict) -> None:
+    """UPDATE a RUNNING job in a transaction of its own. On SQLite a kind that holds the database's write lock (an
+    import under its row lock) would block it: then this update is skipped, not waited for."""
     stmt = update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values)
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
@@ -155,10 +161,35 @@ def write_progress(job_id: int, fraction: float, message: Optional[str]) -> None
             conn.commit()
         except OperationalError:
             conn.rollback()
-            log.debug("job %s: progress skipped (database locked by the job itself)", job_id)
+            log.debug("job %s: update skipped (database locked by the job itself)", job_id)
         finally:
             conn.exec_driver_sql("PRAGMA busy_timeout=10000")
             conn.commit()
+
+
+class Heartbeat:
+    """While a kind runs, a daemon thread refreshes the job's heartbeat every ``every`` seconds, so a long step
+    with no progress to report (a big PDF render) is never taken for a dead worker; a killed process stops it."""
+
+    def __init__(self, engine, job_id: int, every: float):
+        self.engine, self.job_id, self.every = engine, job_id, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"job-heartbeat-{job_id}", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                touch(self.engine, self.job_id, {"heartbeat_at": utcnow()})
+            except Exception:  # noqa: BLE001 - a missed beat is harmless; the next one may pass
+                log.warning("job %s: heartbeat failed", self.job_id, exc_info=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -221,8 +252,9 @@ def _run_claimed(session: Session, job: Job) -> str:
     progress = Progress(job_id, interval)
     ctx = JobContext(job_id, public_id, dict(job.params or {}), actor, session, progress,
                      job_files.part_path(public_id), input=lambda: job_files.read_input(public_id))
+    beat_every = max(1.0, int(current_app.config.get("JOB_STALE_SECONDS", 600)) / 4)
     try:
-        with force_locale("zh"):
+        with force_locale("zh"), Heartbeat(db.engine, job_id, beat_every):
             output = kind.run(ctx)
             message = str(output.message) if output.message is not None else None
         session.commit()  # the kind's writes (an import), once it succeeded

@@ -250,6 +250,28 @@ def test_stale_running_job_is_failed(app, api):
     assert job_row(app, live)["status"] == "FAILED"
 
 
+def test_heartbeat_while_a_kind_reports_nothing(app, monkeypatch):
+    """A long step without progress (a big PDF render) keeps the heartbeat fresh, so it is not taken for dead."""
+    monkeypatch.setitem(app.config, "JOB_STALE_SECONDS", 4)  # a beat every second
+    beats = []
+
+    def silent(ctx):
+        engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        try:
+            for _ in range(3):
+                with engine.connect() as conn:
+                    beats.append(conn.execute(select(Job.heartbeat_at).where(Job.id == ctx.job_id)).scalar())
+                time.sleep(1.3)
+        finally:
+            engine.dispose()
+        return jobs.JobOutput(message="完成")
+
+    monkeypatch.setitem(jobs.KINDS, "silent", jobs.JobKind("silent", "silent", silent))
+    public_id = new_job(app, "ent_gz", "silent", {})
+    assert run_now(app, public_id) == "DONE"
+    assert beats[0] < beats[-1] and job_row(app, public_id)["message"] == "完成"
+
+
 def test_retention_cleanup_command_and_opportunistic(app, api):
     kept, expired = new_job(app, "ent_gz", "trainee_export", {}), new_job(app, "ent_sz", "trainee_export", {})
     for public_id in (kept, expired):
