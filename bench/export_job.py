@@ -100,6 +100,7 @@ def main() -> None:
             print(done.stderr[-3000:])
             raise SystemExit(f"the export as {scope} failed")
         results.append(json.loads(line[len("RESULT "):]))
+        print(f"  {results[-1]}", flush=True)  # each scope's figures as soon as they are known
     print()
     print(f"{'scope':14} {'rows':>9} {'wall s':>8} {'rows/s':>8} {'file MB':>8} {'RSS app MB':>11} "
           f"{'peak RSS MB':>12} {'progress':>9}")
