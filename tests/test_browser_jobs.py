@@ -19,6 +19,8 @@ from tests import factories
 from tests.conftest import browser_login, screenshot
 
 pytestmark = pytest.mark.browser
+#: A page may take a while on a busy shared machine: waits are generous (they end as soon as the page is there).
+WAIT = 30000
 
 
 @pytest.fixture
@@ -52,10 +54,10 @@ def test_export_job_progress_and_my_downloads(app, page, tmp_path, slow_start):
     # 1. 单位培训人员查询 from the menu, 导出学员名单: the progress page, then the file downloads by itself.
     page.locator("header .navbar a.dropdown-toggle", has_text=re.compile(r"^\s*企业新型学徒制培训\s*$")).click()
     page.locator("header .dropdown-menu a", has_text="单位培训人员查询").filter(visible=True).first.click()
-    expect(page.locator("h3")).to_contain_text("单位培训人员查询")
+    expect(page.locator("h3")).to_contain_text("单位培训人员查询", timeout=WAIT)
     with page.expect_download(timeout=60000) as info:
         page.locator("#export-trainees").click()
-        expect(page).to_have_url(re.compile(r"/downloads/[0-9a-f]{32}$"))
+        expect(page).to_have_url(re.compile(r"/downloads/[0-9a-f]{32}$"), timeout=WAIT)
         bar = page.locator("#job-progress")
         expect(bar).to_have_attribute("role", "progressbar")
         expect(page.locator("#job-status")).to_have_text(re.compile("排队中|处理中"))
@@ -75,7 +77,7 @@ def test_export_job_progress_and_my_downloads(app, page, tmp_path, slow_start):
     # 2. 我的下载 from the menu: the job with its state, progress and retention; 下载 again.
     page.locator("header .navbar a.dropdown-toggle", has_text=re.compile(r"^\s*我的下载\s*$")).click()
     page.locator("header .dropdown-menu a", has_text="我的下载").filter(visible=True).first.click()
-    expect(page.locator("h3")).to_have_text("我的下载")
+    expect(page.locator("h3")).to_have_text("我的下载", timeout=WAIT)
     row = page.locator("#downloads-table tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("单位培训人员名单")
@@ -94,5 +96,5 @@ def test_export_job_progress_and_my_downloads(app, page, tmp_path, slow_start):
     expect(row).to_have_count(1)
     row.locator("button", has_text="删除").click()
     page.locator("#confirm-ok").click()
-    expect(page.locator("#downloads-empty")).to_be_visible()
+    expect(page.locator("#downloads-empty")).to_be_visible(timeout=WAIT)
     expect(page.locator(".alert")).to_contain_text("已删除")
