@@ -75,13 +75,17 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from seed.commands import register_commands
     from seed.statistics import register_statistics_commands
     from views.attachment_commands import register_attachment_commands
+    from services.job_worker import register_job_commands
     from views.errors import register_error_pages
+    from views.health import register_health
     from views.filters import register_template_filters
     from views.ui.timeline import register_template_globals
 
     register_commands(app)
     register_statistics_commands(app)
     register_attachment_commands(app)
+    register_job_commands(app)
+    register_health(app)
     register_template_filters(app)
     register_template_globals(app)
     register_error_pages(app)

@@ -152,3 +152,23 @@ class Config:
     S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "").strip()  # empty: boto3's usual credential chain
     S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "").strip()
     S3_REGION = os.environ.get("S3_REGION", "").strip()
+    # Background jobs (DESIGN §9, §10; services/jobs.py): exports, roster PDFs, large import confirmations.
+    # JOBS_REDIS_URL empty (the embedded default): a worker thread in the app process runs them. Set (e.g.
+    # redis://127.0.0.1:6379/1): they go to the RQ queue JOBS_QUEUE and `flask --app app jobs worker` runs them, on
+    # any host that reaches the database, Redis and JOB_FILES_DIR (a shared volume when there are several hosts).
+    JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL", "").strip()
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "apprenticeship-jobs").strip() or "apprenticeship-jobs"
+    JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR", "").strip() or str(INSTANCE_DIR / "job_files")
+    # 我的下载 keeps a job and its file this many days, then `flask --app app jobs cleanup` (and the opportunistic
+    # cleanup when a job is started) deletes both.
+    JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", 7))
+    # A RUNNING job whose worker wrote no progress for this many seconds is taken for dead (killed worker, lost
+    # host) and marked FAILED; workers write a heartbeat at least every JOB_HEARTBEAT_SECONDS while a job runs.
+    JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 600))
+    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", 0.5))
+    # RQ stops a job running longer than this (the province-wide export of 1M trainees takes a few minutes).
+    JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", 4 * 3600))
+    # Up to these sizes the work is done in the request (a few seconds at most); above them it runs as a job.
+    TRAINEE_EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("TRAINEE_EXPORT_DIRECT_MAX_ROWS", 20_000))
+    ROSTER_DIRECT_MAX_PERSONS = int(os.environ.get("ROSTER_DIRECT_MAX_PERSONS", 300))
+    IMPORT_DIRECT_MAX_ROWS = int(os.environ.get("IMPORT_DIRECT_MAX_ROWS", 1_000))

@@ -16,6 +16,7 @@ from models.filing import (
     Trainee,
     TrainingClass,
 )
+from models.job import Job
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter  # also registers the 申请编号 listener on Filing
 from models.registration import EnterpriseRegistration
@@ -39,6 +40,7 @@ __all__ = [
     "EnterpriseRegistration",
     "Filing",
     "FilingNumberCounter",
+    "Job",
     "PersonLock",
     "Model",
     "Occupation",

@@ -221,3 +221,19 @@ class RoleName:
     ENTERPRISE = "企业用户"
     REVIEWER = "地市审核员"
     ADMIN = "省级管理员"
+
+
+class JobStatus(CodeSet):
+    """The states of a background job (``GET /api/v1/job/<id>`` ``status``, DESIGN §10)."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+    FINISHED = (DONE, FAILED)
+    LABELS = {
+        QUEUED: _l("排队中"),
+        RUNNING: _l("处理中"),
+        DONE: _l("已完成"),
+        FAILED: _l("失败"),
+    }

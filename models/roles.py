@@ -7,6 +7,7 @@ table (``views/menu.py``), and ``app.py`` hands both together to FAB as builtin 
 roles are checked in memory, so no per-request permission queries. Row scope (which enterprise / city) is a
 separate layer: models/scope.py. ``EnterpriseImport`` is 导入单位 (issue 14): the admin any city, a city reviewer its
 own city (the rule is actions/registry_imports.py), while editing an enterprise stays the admin's (``Enterprise``).
+separate layer: models/scope.py. ``Job`` (我的下载, background jobs) is every role's: each user sees only its own.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any(LOOKUPS), r"^can_read$"],
         [_any("Enterprise|EcosystemRecognition|AuditEvent"), r"^can_read$"],
         [_any(FILING_ENTITIES), r"^can_(read|write)$"],
+        [_any("Job"), r"^can_(read|write)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
@@ -45,12 +47,14 @@ RESOURCE_PERMISSIONS: dict[str, list[list[str]]] = {
         [_any("Statistics"), r"^can_read$"],  # 统计分析 of its city
         [_any("EnterpriseRegistration"), r"^can_(read|review)$"],  # 注册审核 (issue 14): its city's
         [r"^AccountAdmin$", r"^can_(read|write)$"],  # 企业账号: its city's enterprise accounts (issue 14)
+        [_any("Job"), r"^can_(read|write)$"],
         [SELF_SERVICE, r"^can_this_form_(get|post)$"],
         [r"^AppUserDBModelView$", r"^can_(userinfo|resetmypassword|userinfoedit)$"],
     ],
     RoleName.ADMIN: [
         [_any(LOOKUPS + "|Enterprise|EnterpriseImport|EcosystemRecognition"), r"^can_(read|write)$"],
         [_any(FILING_ENTITIES + "|AuditEvent|Statistics|EnterpriseRegistration"), r"^can_read$"],
+        [_any("Job"), r"^can_(read|write)$"],
         [SECURITY_VIEWS, r"^can_"],
         [r"^AccountAdmin$", r"^can_(read|write)$"],  # 开通账号: reviewer and enterprise accounts (issue 14)
         [r"^(SwaggerView|OpenApi)$", r"^can_(show|get)$"],

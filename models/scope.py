@@ -37,6 +37,7 @@ from models.filing import (
     Trainee,
     TrainingClass,
 )
+from models.job import Job
 from models.lookups import City, Occupation, SkillLevel, SubsidyStandard, TrainingInstitution, WorkdayOverride
 from models.numbering import ApplicationNumberCounter
 from models.registration import EnterpriseRegistration
@@ -220,6 +221,8 @@ def scope_condition(model: type, actor: Actor):
         if actor.is_reviewer:
             return EnterpriseRegistration.city_code == actor.city_code
         return false()
+    if model is Job:  # 我的下载: a job is its requester's alone, whatever the role (the admin included)
+        return Job.requester_id == actor.user_id if actor.user_id is not None else false()
     if model is AppUser:
         return true() if actor.is_admin else AppUser.id == actor.user_id
     raise LookupError(f"no scope defined for {model.__name__}")  # a new model must be scoped here first

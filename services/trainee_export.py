@@ -17,7 +17,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import xlsxwriter
 from flask import Flask, current_app, has_app_context
@@ -186,17 +186,34 @@ def export_trainees(session: Session, actor: Actor, filters: TraineeFilters, *, 
     handle, path = tempfile.mkstemp(prefix="trainees-", suffix=".xlsx", dir=directory)
     os.close(handle)
     try:
-        book, sheet, formats = open_export_workbook(path, str(directory))
-        convert = ExportConverter()
-        result = session.execute(trainee_select(actor, filters), execution_options={"yield_per": batch})
-        count = write_rows(sheet, formats, (convert(row) for row in result))
-        if count:
-            sheet.autofilter(0, 0, count, len(EXPORT_COLUMNS) - 1)
-        book.close()
+        count = write_export(session, actor, filters, path, batch=batch)
     except BaseException:
         os.unlink(path)
         raise
     return path, count
+
+
+def write_export(session: Session, actor: Actor, filters: TraineeFilters, path: str, *, batch: int = 2000,
+                 on_rows: Optional[Callable[[int], None]] = None, tmpdir: Optional[str] = None) -> int:
+    """Write the workbook of the trainees matching ``filters`` to ``path``; returns the row count. ``on_rows(n)`` is
+    called after every ``batch`` rows (the background export's progress); ``tmpdir``: where xlsxwriter's row files
+    go (default ``export_dir()``). Memory stays flat: rows are streamed (``yield_per``: a server-side cursor on
+    PostgreSQL) into xlsxwriter's constant-memory writer."""
+    book, sheet, formats = open_export_workbook(path, tmpdir or (str(export_dir()) if has_app_context() else None))
+    convert = ExportConverter()
+    result = session.execute(trainee_select(actor, filters), execution_options={"yield_per": batch})
+
+    def rows() -> Iterator[tuple]:
+        for n, row in enumerate(result, start=1):
+            yield convert(row)
+            if on_rows is not None and n % batch == 0:
+                on_rows(n)
+
+    count = write_rows(sheet, formats, rows())
+    if count:
+        sheet.autofilter(0, 0, count, len(EXPORT_COLUMNS) - 1)
+    book.close()
+    return count
 
 
 def stream_and_remove(path: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:

@@ -39,7 +39,7 @@ import io
 import itertools
 import traceback
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Optional
 from urllib.parse import urlencode, urlsplit
 
@@ -96,6 +96,7 @@ class Subject:
     status: Optional[str] = None
     missing: bool = False
     mixed: bool = False  # a filing id with the child row of another filing
+    owner: Optional[str] = None  # scope "job": the account that started it (a job is its requester's alone)
 
     def __getitem__(self, key: str) -> Any:
         return self.ids[key]
@@ -108,6 +109,8 @@ def visible(user: str, s: Subject) -> bool:
         return False
     if s.scope == "tracked" and s.status not in TRACKED:  # 培训情况跟踪 shows APPROVED / CANCELLED filings only
         return False
+    if s.scope == "job":  # 我的下载 / GET /api/v1/job/<id>: only the requester, whatever the role (admin included)
+        return s.owner == user
     kind = KIND_OF[user]
     if s.scope in LOOKUP_SCOPES or kind == ADMIN:
         return True
@@ -414,6 +417,22 @@ ROUTES: dict[str, Route] = {
     "EcosystemTraineeQueryView.export": Route(ALL),
     "EnterpriseTraineeQueryView.list": Route(ALL),
     "EnterpriseTraineeQueryView.export": Route(ALL),
+    "EcosystemTraineeQueryView.export_job": Route(ALL, body=form(name="学员"), write=Write("ent_gz"),
+                                                  note="导出学员名单 as a background job (redirect to its progress)"),
+    "EnterpriseTraineeQueryView.export_job": Route(ALL, body=form(name="学员"), write=Write("ent_gz")),
+    # ---- 我的下载 and background jobs (DESIGN §9, §10): a job is its requester's alone -----------------------------
+    "DownloadsView.list": Route(ALL, note="the user's own jobs"),
+    "DownloadsView.progress": Route(ALL, "job", {"job_id": "pk"}),
+    "DownloadsView.delete": Route(ALL, "job", {"job_id": "pk"}, body=NO_BODY, write=Write("ent_gz", "job")),
+    "JobApi.get": Route(ALL, "job", {"job_id": "pk"}),
+    "JobApi.download": Route(ALL, "job", {"job_id": "pk"}),
+    "TraineeExportJobApi.export_job": Route(ALL, body=as_json(name="学员"), write=Write("ent_gz"),
+                                            note="202 {job_id}"),
+    "ClaimRosterJobApi.roster_job": Route(ALL, "claim", {"pk": "claim"}, body=NO_BODY,
+                                          write=Write("ent_gz", "claim_submitted"), note="409 until submitted (R23)"),
+    "ClaimView.roster_job": Route(ENT, "claim", {"claim_id": "claim"}, body=NO_BODY,
+                                  write=Write("ent_gz", "claim_submitted"), note="花名册 PDF of a large roster as a job"),
+    "health": Route(ALL, public=True, note="GET /health: database (and Redis) reachable; no secrets"),
     # ---- 备案申请 / 办理结果 / the filing page ------------------------------------------------------------------
     "FilingView.results_default": Route(ALL),
     "FilingView.results": Route(ALL, args={"programme": "ENTERPRISE"}),
@@ -899,6 +918,24 @@ def _registration(label: str, city: str, status: str = "PENDING") -> Subject:
     return Subject(label, "registration", {"pk": row.id}, None, city, status)
 
 
+def _job(label: str, username: str) -> Subject:
+    """A DONE background job of ``username`` with its file (我的下载)."""
+    from models.base import utcnow
+    from models.job import Job
+    from models.base import db
+    from services import job_files
+    from tests import factories
+
+    user = factories.actor(username)
+    job = Job(kind="trainee_export", title="单位培训人员名单", requester_id=user.user_id, params={}, status="DONE",
+              progress=1.0, file_name="名单.xlsx", media_type="application/octet-stream", size=2,
+              expires_at=utcnow() + timedelta(days=7))
+    db.session.add(job)
+    db.session.flush()
+    job_files.save_bytes(job.public_id, b"PK")
+    return Subject(label, "job", {"pk": job.public_id}, owner=username)
+
+
 def _missing(scope: str, pk: Any = MISSING_ID) -> Subject:
     keys = ("filing", "training_class", "teacher", "trainee", "course", "attachment", "audit", "change", "pk",
             "attendance", "claim", "person", "claim_attachment", "claim_trainee")
@@ -1019,6 +1056,7 @@ def _build_world() -> World:
         "registration": [_registration("a PENDING 广州 registration", "4401"),
                          _registration("a RETURNED 广州 registration", "4401", "RETURNED"),
                          _registration("a PENDING 深圳 registration", "4403"), _missing("registration")],
+        "job": [_job(f"{user}'s job", user) for user in LOGGED_IN] + [_missing("job", "0" * 32)],
     }
     db.session.commit()
     IDS.update(gz_uscc=gz.uscc)
@@ -1048,6 +1086,8 @@ def _fresh(world: World, make: str) -> Subject:
         subject = _claim(f"a fresh {make[6:]} claim", "gz", gz, make[6:].upper())
     elif make == "tracked":
         subject = _tracked("a fresh tracked filing of ent_gz", "gz", gz)
+    elif make == "job":
+        subject = _job("a fresh job of ent_gz", "ent_gz")
     elif make == "device":
         subject = _device("a fresh device of ent_gz", "gz", gz, "4401")
     elif make == "registration":

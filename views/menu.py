@@ -39,6 +39,7 @@ from views.ui.attendance import AttendanceView
 from views.ui.changes import ChangeReviewView
 from views.ui.claim_review import ClaimReviewView
 from views.ui.registration import RegistrationReviewView
+from views.ui.jobs import DownloadsView
 from views.ui.review import ReviewFilingView
 from views.ui.statistics import StatisticsView
 from views.ui.trainees import EcosystemTraineeQueryView, EnterpriseTraineeQueryView
@@ -94,6 +95,7 @@ REVIEW = Category("Review", _l("审核管理"), "fa-gavel")
 CHECK_IN = Category("CheckIn", _l("考勤管理"), "fa-clock-o")
 SUBSIDY = Category("Subsidy", _l("企业新型学徒制培训补贴"), "fa-yen")
 STATISTICS = Category("StatisticsMenu", _l("统计分析"), "fa-bar-chart")
+DOWNLOADS = Category("Downloads", _l("我的下载"), "fa-download")
 
 #: The groups of the home page's 事项办理 tree, in page order.
 HOME_GROUPS: dict[str, Any] = {
@@ -163,6 +165,9 @@ MENU: tuple[MenuEntry, ...] = (
     # 导入单位 (issue 14): the admin under 基础数据; a city reviewer its own city's, under 单位管理 (same screen)
     MenuEntry("BaseDataEnterpriseImport", _l("导入单位"), "fa-upload", BASE_DATA, (ADMIN,), view=EnterpriseImportView,
               home=(HomePlace("admin", 3, _l("单位信息"), _l("导入单位")),)),
+    # 企业账号 (issue 14): the reviewer's list of its city's enterprise accounts (the admin's 开通账号 screen)
+    MenuEntry("EnterpriseAccounts", _l("企业账号"), "fa-users", CITY_ENTERPRISES, (REVIEWER,), href="AccountAdminView.list",
+              home=(HomePlace("review", 7, _l("企业账号"), _l("账号管理")),)),
     MenuEntry("CityEnterpriseImport", _l("导入本市单位"), "fa-upload", CITY_ENTERPRISES, (REVIEWER,),
               href="EnterpriseImportView.upload", home=(HomePlace("review", 7, _l("企业账号"), _l("导入本市单位")),)),
     MenuEntry("RecognitionMaintenance", _l("生态链企业认定维护"), "fa-link", RECOGNITION, (REVIEWER, ADMIN),
@@ -199,9 +204,9 @@ MENU: tuple[MenuEntry, ...] = (
               view=StatisticsView,
               home=(HomePlace("review", 8, _l("统计分析"), roles=(REVIEWER,)),
                     HomePlace("admin", 11, _l("统计分析"), roles=(ADMIN,)))),
-    # 企业账号 (issue 14): the reviewer's list of its city's enterprise accounts (the admin's 开通账号 screen)
-    MenuEntry("EnterpriseAccounts", _l("企业账号"), "fa-users", CITY_ENTERPRISES, (REVIEWER,), href="AccountAdminView.list",
-              home=(HomePlace("review", 7, _l("企业账号"), _l("账号管理")),)),
+    # 我的下载 (DESIGN §6, §9): files made by background jobs; every role exports, each sees only its own jobs
+    MenuEntry("MyDownloads", _l("我的下载"), "fa-download", DOWNLOADS, (ENTERPRISE, REVIEWER, ADMIN),
+              view=DownloadsView),
 )
 
 

@@ -71,6 +71,21 @@ def load_claim(session: Session, actor: Actor, claim_id: Any, *, editable: bool 
     return claim
 
 
+#: R23: the documents (申请表, 花名册) exist once the claim is submitted (and stay after the approval).
+DOCUMENT_STATES = (ClaimStatus.SUBMITTED, ClaimStatus.APPROVED)
+
+
+def document_claim(session: Session, actor: Actor, claim_id: Any) -> SubsidyClaim:
+    """The claim of a document: through the scope, and only once submitted (R23).
+
+    :raises NotFound: missing or out of scope. :raises TransitionNotAllowed: not submitted (yet / any more).
+    """
+    claim = load_claim(session, actor, claim_id)
+    if claim.status not in DOCUMENT_STATES:
+        raise TransitionNotAllowed(_l("补贴申请提交审核后才能下载申请表和花名册"))
+    return claim
+
+
 def row_name(claim: SubsidyClaim) -> str:
     return str(_l("补贴申请 %(id)s（%(stage)s）", id=claim.id, stage=ClaimStage.label(claim.stage)))
 

@@ -18,6 +18,7 @@
 - ``statistics``: ``statistics/<name>`` (统计分析, the provincial data exchange);
 - ``registration``: ``registration`` (企业注册: public POST; 注册审核 + ``/<pk>/approve|return``);
 - ``accounts``: ``account`` (开通账号 / 企业账号, + ``/<pk>/deactivate|activate``);
+- ``jobs``: ``job/<id>`` (+ ``/download``) and ``trainee/export`` (background jobs, 我的下载);
 - ``common`` (the ``ContractApi`` base, body checks) and ``openapi`` (shared OpenAPI components).
 
 ``register(appbuilder)`` adds them all (``app.py``).
@@ -40,6 +41,7 @@ from views.api.filings import FilingApi
 from views.api.imports import FilingImportApi, TraineeExportApi
 from views.api.statistics import StatisticsApi
 from views.api.registration import RegistrationApi
+from views.api.jobs import ClaimRosterJobApi, JobApi, TraineeExportJobApi
 from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
@@ -47,7 +49,7 @@ APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, Attachme
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
         AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, StatisticsApi, RegistrationApi,
-        AccountApi)
+        AccountApi, JobApi, TraineeExportJobApi, ClaimRosterJobApi)
 
 
 def register(appbuilder) -> None:

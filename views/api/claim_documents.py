@@ -7,23 +7,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, current_app
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 
-from actions.subsidies import claims as ca
-from core.errors import DomainError, TransitionNotAllowed
+from actions.subsidies.claims import DOCUMENT_STATES, document_claim  # noqa: F401 (re-exported)
+from core.errors import DomainError
 from models.base import db
-from models.enums import ClaimStatus
 from models.scope import current_actor
-from models.subsidy import SubsidyClaim
-from views.api.openapi import CONFLICT, add_components, operation
+from queries.claims import person_count
+from views.api.openapi import CONFLICT, RULE_FAILED, add_components, operation
 from views.base import ChineseApiResponses
 from views.glue import error_response
 
-#: R23: the documents exist once the claim is submitted (and stay after the approval).
-DOCUMENT_STATES = (ClaimStatus.SUBMITTED, ClaimStatus.APPROVED)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: kind → (media type, what the 200 answer is)
 DOCUMENTS = {
@@ -33,23 +30,14 @@ DOCUMENTS = {
 }
 
 
-def document_claim(session, actor, pk: Any) -> SubsidyClaim:
-    """The claim of a document: through the scope, and only once submitted (R23).
-
-    :raises NotFound: missing or out of scope. :raises TransitionNotAllowed: not submitted (yet / any more).
-    """
-    claim = ca.load_claim(session, actor, pk)
-    if claim.status not in DOCUMENT_STATES:
-        raise TransitionNotAllowed(_l("补贴申请提交审核后才能下载申请表和花名册"))
-    return claim
-
-
 def _document(kind: str, pk: Any):
     from services import claim_documents as docs
 
     build = {"form": docs.claim_form_pdf, "roster": docs.claim_roster_pdf, "roster_xlsx": docs.claim_roster_xlsx}
     try:
         claim = document_claim(db.session, current_actor(), pk)
+        if kind == "roster":
+            refuse_large_roster(claim)
         content = build[kind](db.session, claim)
         name = docs.claim_document_name(claim, kind)
     except DomainError as exc:
@@ -63,13 +51,29 @@ def _document(kind: str, pk: Any):
     return response
 
 
+def refuse_large_roster(claim) -> None:
+    """DESIGN §9: a roster PDF of more than ``ROSTER_DIRECT_MAX_PERSONS`` persons is not rendered in a request.
+
+    :raises DomainError: (422) too many persons, pointing to ``POST /api/v1/subsidy_claim/<pk>/roster.pdf/job``.
+    """
+    limit = int(current_app.config.get("ROSTER_DIRECT_MAX_PERSONS", 300))
+    persons = person_count(db.session, claim)
+    if persons > limit:
+        raise DomainError(_l("花名册共 %(n)d 人，超过直接下载的上限 %(limit)d 人：请用 POST "
+                             "/api/v1/subsidy_claim/%(id)s/roster.pdf/job 在后台生成", n=persons, limit=limit,
+                             id=claim.id))
+
+
 def _operation(kind: str, summary: str):
     media_type, description = DOCUMENTS[kind]
+    large = {422: RULE_FAILED} if kind == "roster" else {}
     return operation("get", summary,
-                     "按权限范围（审核员看不到未提交的申请：404）；申请须已提交（已提交待审核或审核通过），否则答 409（R23）。",
+                     "按权限范围（审核员看不到未提交的申请：404）；申请须已提交（已提交待审核或审核通过），否则答 409（R23）。"
+                     + ("人数超过 ROSTER_DIRECT_MAX_PERSONS 时答 422：请用 POST …/roster.pdf/job 在后台生成。"
+                        if kind == "roster" else ""),
                      ok={"description": description,
                          "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}},
-                     responses={409: CONFLICT})
+                     responses={409: CONFLICT, **large})
 
 
 class ClaimDocumentsApi(ChineseApiResponses, BaseApi):

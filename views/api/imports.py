@@ -2,7 +2,9 @@
 
 - ``GET /api/v1/filing/<pk>/import/<kind>/template`` and ``POST /api/v1/filing/<pk>/import/<kind>``
   (``?dry_run=1``): ``FilingImportApi`` — all rows or none (``actions.imports.import_rows``);
-- ``GET /api/v1/trainee/export.xlsx``: ``TraineeExportApi`` — 导出学员名单 (``services.trainee_export``).
+- ``GET /api/v1/trainee/export.xlsx``: ``TraineeExportApi`` — 导出学员名单 (``services.trainee_export``) in the
+  request, up to ``TRAINEE_EXPORT_DIRECT_MAX_ROWS`` rows (larger: 422 pointing to ``POST /api/v1/trainee/export``,
+  the background job of views/api/jobs.py).
 
 ``run_upload`` (read + check or import, one commit; ``run_import`` for a filing), ``import_answer`` (the POST's
 answer), ``template_response``, ``download`` (an xlsx attachment), ``import_limits`` and ``export_response`` are
@@ -137,8 +139,16 @@ def import_answer(api: BaseApi, run: Callable[[bytes, str, bool], tuple[Any, Any
                         count=result.count, dry_run=dry_run, warnings=[w.as_dict() for w in result.warnings])
 
 
-def export_response(filters: trainees.TraineeFilters) -> Response:
-    """The streamed 导出学员名单 workbook of the current user's trainees matching ``filters``."""
+def export_response(filters: trainees.TraineeFilters) -> Response | DomainError:
+    """The streamed 导出学员名单 workbook of the current user's trainees matching ``filters`` — or, above
+    ``TRAINEE_EXPORT_DIRECT_MAX_ROWS`` rows, the DomainError pointing to the background export (DESIGN §9: no
+    request works more than a few seconds; a province-wide export is ``POST /api/v1/trainee/export``)."""
+    limit = int(current_app.config.get("TRAINEE_EXPORT_DIRECT_MAX_ROWS", 20_000))
+    total = trainees.count_trainees(db.session, current_actor(), filters)
+    if total > limit:
+        db.session.rollback()
+        return DomainError(_l("共 %(n)d 人，超过直接下载的上限 %(limit)d 人：请点击“导出学员名单”在后台导出"
+                              "（接口：POST /api/v1/trainee/export），完成后在“我的下载”中下载", n=total, limit=limit))
     path, count = trainee_export.export_trainees(db.session, current_actor(), filters)
     db.session.rollback()  # the read transaction ends before the (possibly slow) download
     response = Response(trainee_export.stream_and_remove(path), mimetype=XLSX, direct_passthrough=True)
@@ -253,8 +263,10 @@ class TraineeExportApi(ChineseApiResponses, BaseApi):
           - {in: query, name: date_to, schema: {type: string, format: date}}
           responses:
             200: {description: xlsx}
+            422: {description: '条件不正确；或人数超过 TRAINEE_EXPORT_DIRECT_MAX_ROWS（请用 POST /api/v1/trainee/export）'}
         """
         filters = trainees.TraineeFilters.from_args(request.args)
         if filters.errors:
             return error_response(ValidationFailed([FieldError(None, m) for m in filters.errors]))
-        return export_response(filters)
+        answer = export_response(filters)
+        return error_response(answer) if isinstance(answer, DomainError) else answer

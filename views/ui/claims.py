@@ -40,6 +40,7 @@ from models.filing import Attachment
 from models.scope import current_actor, load_scoped
 from models.subsidy import SubsidyClaim
 from queries import claims as cq
+from views.api.jobs import start_job
 from views.downloads import attachment_response
 from views.glue import attempt
 from views.ui.forms import abort_for, error_map, posted, posted_file, row_values
@@ -72,7 +73,7 @@ DOCUMENTS = {
     "roster.xlsx": ("roster_xlsx", _l("导出花名册"),
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-DOCUMENT_STATES = (ClaimStatus.SUBMITTED, ClaimStatus.APPROVED)
+DOCUMENT_STATES = ca.DOCUMENT_STATES
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -113,16 +114,30 @@ def render_claim(view: BaseView, claim: SubsidyClaim, tab: str, *, body: Optiona
     editable = is_editable(claim)
     tabs = [(key, label) for key, label in TABS.items() if editable or key != "submit"]
     cls = claim.training_class
-    documents = [(url_for("ClaimView." + suffix.replace(".", "_"), claim_id=claim.id), suffix, label)
+    persons = cq.person_count(session, claim)
+    documents = [_document_link(claim, suffix, label, persons)
                  for suffix, (_kind, label, _type) in DOCUMENTS.items()] if claim.status in DOCUMENT_STATES else []
     html = view.render_template(
         "claims/claim.html", claim=claim, cls=cls, filing=claim.filing, tab=tab, tabs=tabs, editable=editable,
         body_template=body or f"claims/tab_{tab}.html", actor=actor, status_style=STATUS_STYLE,
         status_label=ClaimStatus.label, stage_label=ClaimStage.label, ClaimStatus=ClaimStatus,
         ClassStatus=ClassStatus, AttachmentKind=AttachmentKind, programme_label=Programme.label,
-        type_label=ApprenticeshipType.label, person_count=cq.person_count(session, claim), documents=documents,
+        type_label=ApprenticeshipType.label, person_count=persons, documents=documents,
         actions={t.action: t for t in offered(ENTITY, claim, "claim")}, **context)
     return html, status
+
+
+def roster_as_job(persons: int) -> bool:
+    """A 花名册 PDF of more than ``ROSTER_DIRECT_MAX_PERSONS`` persons is made by a background job (DESIGN §9)."""
+    return persons > int(current_app.config.get("ROSTER_DIRECT_MAX_PERSONS", 300))
+
+
+def _document_link(claim: SubsidyClaim, suffix: str, label: Any, persons: int) -> tuple[str, str, Any, str]:
+    """``(url, suffix, label, method)`` of a document button: a GET download, or for a large roster the POST that
+    starts its background job."""
+    if suffix == "roster.pdf" and roster_as_job(persons):
+        return url_for("ClaimView.roster_job", claim_id=claim.id), suffix, label, "post"
+    return url_for("ClaimView." + suffix.replace(".", "_"), claim_id=claim.id), suffix, label, "get"
 
 
 def render_tab(view: BaseView, claim: SubsidyClaim, tab: str, *, status: int = 200, **context: Any):
@@ -160,6 +175,7 @@ class ClaimView(BaseView):
     class_permission_name = "SubsidyClaim"
     method_permission_name = {
         "results": "read", "tab": "read", "attachment": "read", "form_pdf": "read", "roster_pdf": "read",
+        "roster_job": "read",
         "roster_xlsx": "read", "apply": "write",
         "save_unit": "write", "upload": "write", "delete_attachment": "write", "transition": "write",
     }
@@ -364,10 +380,28 @@ class ClaimView(BaseView):
     def roster_xlsx(self, claim_id: int):
         return self._document(claim_id, "roster.xlsx")
 
+    @expose("/<int:claim_id>/roster.pdf/job", methods=["POST"])
+    @has_access
+    def roster_job(self, claim_id: int):
+        """下载花名册 of a large roster: a background job, then its progress page (我的下载)."""
+        claim = load_claim_or_404(claim_id)
+        if claim.status not in DOCUMENT_STATES:
+            flash(str(_l("补贴申请提交审核后才能下载申请表和花名册")), "warning")
+            return redirect(claim_url(claim.id, "unit"))
+        public_id, error = start_job("claim_roster_pdf", {"claim_id": claim.id},
+                                     title=_l("补贴花名册（PDF）- 申请 %(id)s", id=claim.id))
+        if error is not None:
+            flash(str(error.message), "danger")
+            return redirect(claim_url(claim.id, "unit"))
+        return redirect(url_for("DownloadsView.progress", job_id=public_id))
+
     def _document(self, claim_id: int, document: str):
         claim = load_claim_or_404(claim_id)
         if claim.status not in DOCUMENT_STATES:
             flash(str(_l("补贴申请提交审核后才能下载申请表和花名册")), "warning")
+            return redirect(claim_url(claim.id, "unit"))
+        if document == "roster.pdf" and roster_as_job(cq.person_count(db.session, claim)):
+            flash(str(_l("花名册人数较多，请点击“下载花名册”在后台生成，完成后自动下载")), "warning")
             return redirect(claim_url(claim.id, "unit"))
         from services import claim_documents as docs
 

@@ -13,7 +13,7 @@ import base64
 import binascii
 from typing import Any, Callable, Optional
 
-from flask import flash, redirect, request
+from flask import current_app, flash, redirect, request
 from flask_babel import lazy_gettext as _l
 
 from core.errors import DomainError, FieldError, ValidationFailed
@@ -72,11 +72,21 @@ def page_context(*, parsed: Optional[ParsedSheet] = None, result: Any = None, co
     }
 
 
+def confirmed_rows() -> int:
+    """The row count the preview showed (the 确认导入 form carries it back; it only decides request vs job)."""
+    try:
+        return max(0, int(request.form.get("row_count", "0")))
+    except ValueError:
+        return 0
+
+
 def check_or_confirm(run: Run, *, page: Callable[..., Any], preview_type: type, retry_url: str,
-                     done: Callable[[Any], tuple[Any, str]]):
+                     done: Callable[[Any], tuple[Any, str]],
+                     as_job: Optional[Callable[[bytes, str], Any]] = None):
     """The POST of the upload form (``action=check``, the chosen file) or of 确认导入 (``action=confirm``, the
     carried-back workbook). ``page(**page_context args, status=…)`` renders the screen (loading its target again);
-    ``done(result)`` gives the success message and where to go after 确认导入."""
+    ``done(result)`` gives the success message and where to go after 确认导入. ``as_job(content, file_name)``: a
+    确认导入 of more than ``IMPORT_DIRECT_MAX_ROWS`` rows runs as a background job (DESIGN §9) — its answer."""
     action = request.form.get("action", "check")
     if action == "confirm":
         content, file_name = posted_payload()
@@ -85,6 +95,9 @@ def check_or_confirm(run: Run, *, page: Callable[..., Any], preview_type: type, 
     if content is None:
         flash(str(_l("确认导入的数据已失效，请重新选择文件上传")), "danger")
         return redirect(retry_url)
+    limit = int(current_app.config.get("IMPORT_DIRECT_MAX_ROWS", 1000))
+    if action == "confirm" and as_job is not None and confirmed_rows() > limit:
+        return as_job(content, file_name)
     if not content and not file_name:
         error = ValidationFailed([FieldError("file", _l("请选择要导入的 Excel 文件（.xlsx）"))])
         return page(result=error, status=422)

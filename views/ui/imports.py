@@ -5,13 +5,14 @@ The app is stateless: between 检查 and 确认导入 (and for the annotated err
 back in a hidden form field and is checked again in full; nothing is kept on the server. The steps and the page
 are shared with a subsidy claim's person import (``views.ui.import_steps``, ``templates/imports/_upload_page.html``).
 Views are thin: reading is ``imports.reader``, every rule is in ``actions.imports.import_rows``, and reading +
-importing is ``views.api.imports.run_import`` (shared with the REST endpoint).
+importing is ``views.api.imports.run_import`` (shared with the REST endpoint). A 确认导入 of more than
+``IMPORT_DIRECT_MAX_ROWS`` rows runs as a background job (``import_confirm``, services/job_kinds.py).
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import abort, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -28,7 +29,8 @@ from models.enums import ApprenticeshipType, CourseMode, Education, FilingStatus
 from models.filing import Course, Filing, TrainingClass
 from models.lookups import Occupation, SkillLevel
 from models.scope import current_actor, load_scoped
-from views.api.imports import KIND_UI, run_import, template_response
+from views.api.imports import KIND_UI, import_limits, run_import, template_response
+from views.api.jobs import start_job
 from views.ui.forms import endpoint_exists
 from views.ui.import_steps import check_or_confirm, error_workbook, page_context
 
@@ -83,7 +85,8 @@ class FilingImportView(BaseView):
             _runner(filing, kind), preview_type=ImportResult, retry_url=_upload_url(filing, kind),
             page=lambda status, **check: self._page(self._filing(filing_id, kind), kind, status=status, **check),
             done=lambda result: (_l("已成功导入 %(n)d 条%(kind)s", n=result.count, kind=KIND_UI[kind]),
-                                 self._back_url(filing, kind) or _upload_url(filing, kind)))
+                                 self._back_url(filing, kind) or _upload_url(filing, kind)),
+            as_job=lambda content, file_name: _confirm_as_job(filing, kind, content, file_name))
 
     @expose("/<int:filing_id>/import/<kind>/template")
     @has_access
@@ -97,6 +100,18 @@ class FilingImportView(BaseView):
         filing = self._filing(filing_id, kind)
         return error_workbook(_runner(filing, kind), retry_url=_upload_url(filing, kind),
                               ascii_name=f"{kind}_errors.xlsx")
+
+
+def _confirm_as_job(filing: Filing, kind: str, content: bytes, file_name: str):
+    """确认导入 of a large file (DESIGN §9): a background job (``import_confirm``: the filing's state re-checked
+    under its row lock, all rows or none), then its progress page, which ends on the same result."""
+    params = {"filing_id": filing.id, "kind": kind, "file_name": file_name, "limits": import_limits()}
+    public_id, error = start_job("import_confirm", params, content=content,
+                                 title=_l("导入%(kind)s（%(file)s）", kind=KIND_UI[kind], file=file_name[:80]))
+    if error is not None:
+        flash(str(error.message), "danger")
+        return redirect(_upload_url(filing, kind))
+    return redirect(url_for("DownloadsView.progress", job_id=public_id))
 
 
 def _upload_url(filing: Filing, kind: str) -> str:

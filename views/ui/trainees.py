@@ -1,22 +1,25 @@
 """单位培训人员查询 with 【导出学员名单】 (manual §3.2.1.3, §3.2.2.3): the trainees of the enterprise's filings,
 one screen per programme menu (``EcosystemTraineeQueryView``, ``EnterpriseTraineeQueryView``; menu entries in
-``views/menu.py``). The query is ``queries.trainees``; the export is ``views.api.imports.export_response`` (the
-same streamed workbook as ``GET /api/v1/trainee/export.xlsx``).
+``views/menu.py``). The query is ``queries.trainees``. 导出学员名单 (POST ``/export``) starts a background job
+(``trainee_export``, DESIGN §9) and opens its progress page (我的下载); ``GET /export.xlsx`` still streams the
+workbook in the request up to ``TRAINEE_EXPORT_DIRECT_MAX_ROWS`` rows (``views.api.imports.export_response``).
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from flask import request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
+from core.errors import DomainError
 from core.validators import mask_id_number
 from models.base import db
 from models.enums import TYPES_BY_PROGRAMME, ApprenticeshipType, FilingStatus, Gender, Programme, TraineeStatus
 from models.scope import current_actor
 from queries import trainees
 from views.api.imports import export_response
+from views.api.jobs import start_job
 from views.ui.forms import endpoint_exists
 
 
@@ -24,7 +27,7 @@ class TraineeQueryBase(BaseView):
     """The trainees of the enterprise's filings of this menu's programme, searched, 20 a page, exported to xlsx."""
 
     class_permission_name = "Trainee"
-    method_permission_name = {"list": "read", "export": "read"}
+    method_permission_name = {"list": "read", "export": "read", "export_job": "read"}
     default_view = "list"
     programme: str = Programme.ECOSYSTEM
 
@@ -44,7 +47,7 @@ class TraineeQueryBase(BaseView):
             "imports/trainees.html", rows=found.items, filters=filters, total=found.total, page=found.page,
             pages=found.pages, page_size=found.page_size, page_url=page_url, page_numbers=found.numbers,
             menu_programme=Programme.label(self.programme),
-            export_url=url_for(f"{type(self).__name__}.export", **args),
+            export_job_url=url_for(f"{type(self).__name__}.export_job"),
             reset_url=url_for(endpoint), action_url=url_for(endpoint),
             mask=mask_id_number, occupation_text=trainees.occupation_text,
             programmes=[(self.programme, Programme.label(self.programme))],
@@ -58,7 +61,24 @@ class TraineeQueryBase(BaseView):
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        return export_response(self._filters())
+        filters = self._filters()
+        answer = export_response(filters)
+        if isinstance(answer, DomainError):  # too large for the request: the background export instead
+            flash(str(answer.message), "warning")
+            return redirect(url_for(f"{type(self).__name__}.list", **filters.as_args()))
+        return answer
+
+    @expose("/export", methods=["POST"])
+    @has_access
+    def export_job(self):
+        """导出学员名单 as a background job: the progress page (then the file, also in 我的下载)."""
+        filters = trainees.TraineeFilters.from_args(request.form)
+        filters.programme = self.programme
+        public_id, error = start_job("trainee_export", filters.as_args())
+        if error is not None:
+            flash(str(error.message), "danger")
+            return redirect(url_for(f"{type(self).__name__}.list", **filters.as_args()))
+        return redirect(url_for("DownloadsView.progress", job_id=public_id))
 
     def _filters(self) -> "trainees.TraineeFilters":
         """The query's filters, limited to this menu's programme (each programme lists its own trainees)."""
