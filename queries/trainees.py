@@ -217,7 +217,7 @@ def trainee_page(session: Session, actor: Actor, filters: TraineeFilters, page: 
             .join(Filing, Filing.id == Trainee.filing_id).where(*conditions)
             .order_by(Filing.id.desc(), Trainee.id))
     counted = select(Trainee.id).join(Filing, Filing.id == Trainee.filing_id).where(*conditions)
-    found = paginate(session, stmt, page, page_size, capped_count_of(counted), rows="mappings",
+    found = paginate(session, stmt, page, page_size, capped_count_of(counted, COUNT_CAP), rows="mappings",
                      count_cap=COUNT_CAP)
     classes = class_summaries(session, sorted({row["filing_id"] for row in found.items}))
     found.items = [{**row, **classes.get(row["filing_id"], NO_CLASS)} for row in found.items]

@@ -342,6 +342,8 @@ class Generator:
         big = big_filing_number(z.filings)
         filing_of = f"CASE WHEN n <= {z.big_filing} THEN {big} ELSE ((n - {z.big_filing} - 1) % {z.filings}) + 1 END"
         birth = d.add_days("'1983-01-01'", "x.n % 8000")
+        # the sequence part: unique per birth day as n / 8000 is (a rotation of it), odd and even alike (R8 gender)
+        seq = "((x.n / 8000) + (x.n % 8000)) % 1000"
         educations = ("JUNIOR_HIGH", "SENIOR_HIGH", "SECONDARY_VOCATIONAL", "JUNIOR_COLLEGE", "BACHELOR",
                       "SECONDARY_VOCATIONAL")
         edu = "CASE x.n % 6 " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in enumerate(educations)) + " END"
@@ -353,10 +355,10 @@ class Generator:
                 y.phone, y.education, y.contract_start, y.contract_end, y.contract_start, y.status, y.lost_reason,
                 y.lost_date, y.created_at
             FROM (SELECT x.n, f.id AS filing_id,
-                         f.city_code || '00' || {d.yyyymmdd(birth)} || {d.pad('(x.n / 8000) % 1000', 3)} AS base,
+                         f.city_code || '00' || {d.yyyymmdd(birth)} || {d.pad(seq, 3)} AS base,
                          {d.pick(SURNAMES, 'x.n')} || {d.pick(GIVEN, 'x.n / 30')}
                          || CASE WHEN x.n % 3 = 0 THEN '' ELSE {d.pick(GIVEN, 'x.n / 7')} END AS name,
-                         CASE WHEN ((x.n / 8000) % 1000) % 2 = 1 THEN 'M' ELSE 'F' END AS gender,
+                         CASE WHEN ({seq}) % 2 = 1 THEN 'M' ELSE 'F' END AS gender,
                          {birth} AS birth_date, '13' || {d.pad('x.n % 1000000000', 9)} AS phone, {edu} AS education,
                          {d.add_days('f.created_at', '0')} AS contract_start,
                          {d.add_days('f.created_at', '1095')} AS contract_end,
