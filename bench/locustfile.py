@@ -97,6 +97,12 @@ class Enterprise(HttpUser):
         self.headers = _jwt(self.api, self.username)
         drafts = self.api.get("/api/v1/filing/?status=DRAFT", headers=self.headers, name="/api/v1/filing/?status")
         self.drafts = [row["id"] for row in drafts.json().get("result", [])]
+        if not self.drafts:  # a data set generated before account_drafts: create the draft (创建备案) once
+            created = self.api.post("/api/v1/filing/", headers=self.headers, name="/api/v1/filing/ POST",
+                                    json={"programme": "ENTERPRISE", "apprenticeship_type": "NEW_APPRENTICE",
+                                          "commitment_accepted": True})
+            if created.status_code in (200, 201):
+                self.drafts = [created.json()["id"]]
         mine = self.api.get("/api/v1/filing/?q=(page_size:20)", headers=self.headers, name="/api/v1/filing/")
         self.filings = [row["id"] for row in mine.json().get("result", [])]
 

@@ -12,6 +12,7 @@ What it makes (deterministic: row n of a table always gets the same values):
   courses for approved filings (none for 学生学徒制, which has no course tab), trainees with valid ID numbers
   (GB 11643, computed in SQL) whose gender and birth date match the number, each ID number in exactly one trainee
   row (R9 holds trivially), some of them lost (流失); one filing with ``big_filing`` trainees (the child-tab case);
+  each enterprise with a load_ent_NNN account has a draft of its own to edit (``account_drafts``);
 - attendance check-ins of trainees of approved filings on their courses, change requests (teacher and class dates)
   and subsidy claims in every state with their persons, audit events of each filing's life;
 - the demo accounts (admin, gz_reviewer, sz_reviewer, ent_gz, ent_sz), a reviewer ``rev_<city>`` per city and
@@ -118,6 +119,14 @@ def big_filing_number(filings: int) -> int:
         if status_of(n) == "APPROVED" and type_of(n)[1] == "NEW_APPRENTICE":
             return n
     return 1
+
+
+def account_drafts(sizes: Sizes) -> set[int]:
+    """Filing numbers turned into drafts so that every load_ent_NNN account has one to edit and submit (the last
+    filing of each of their enterprises; never the big filing)."""
+    per_enterprise = max(1, sizes.filings // sizes.enterprises)
+    big = big_filing_number(sizes.filings)
+    return {i * per_enterprise for i in range(1, min(sizes.accounts, sizes.enterprises) + 1)} - {big}
 
 
 def city_of_enterprise(i: int) -> str:
@@ -281,6 +290,8 @@ class Generator:
         submitted = d.add_minutes(created, "4320")
         decided = d.add_minutes(created, "11520")
         local_day = d.yyyymmdd(d.add_minutes(created, "480"))
+        drafts = ", ".join(str(n) for n in sorted(account_drafts(z))) or "0"
+        status = f"CASE WHEN n IN ({drafts}) THEN 'DRAFT' ELSE {status_case('n')} END"
         self._run("filing", f"""{d.with_series(z.filings)}
             INSERT INTO filing (id, programme, apprenticeship_type, enterprise_id, city_code, status, filing_no,
                 application_no, commitment_accepted, commitment_accepted_at, institution_id, contact_name,
@@ -302,7 +313,7 @@ class Generator:
                 CASE WHEN x.status = 'DRAFT' THEN {created} WHEN x.status = 'SUBMITTED' THEN {submitted}
                      ELSE {decided} END,
                 1
-            FROM (SELECT n, {status_case('n')} AS status, {d.add_minutes("'2024-01-01 00:00:00'", f'n * {step}')}
+            FROM (SELECT n, {status}  AS status, {d.add_minutes("'2024-01-01 00:00:00'", f'n * {step}')}
                          AS created_at, {e0} + 1 + ((n - 1) / {per_enterprise}) % {z.enterprises} AS ent
                   FROM s) x
             JOIN enterprise e ON e.id = x.ent""")
