@@ -244,3 +244,40 @@ def test_browser_queue_and_trainee_search(page, scale):
     assert names and all(n.strip().startswith("张") for n in names), names
     assert "条" in page.locator("#trainee-total").inner_text()
     screenshot(page, "scale_trainee_search")
+
+
+def test_rison_schema_check_is_cached_and_answers_as_jsonschema():
+    import flask_appbuilder.api as fab_api
+    import jsonschema
+    from flask_appbuilder.api.schemas import get_list_schema
+
+    from views.api.rison_schema import CachedSchemaValidation
+
+    assert isinstance(fab_api.jsonschema, CachedSchemaValidation)  # installed with the API views
+    cached = CachedSchemaValidation()
+    for instance in ({"page": 2, "page_size": 100}, {"page_size": "abc"}, {"filters": [{"col": 1}]},
+                     {"order_direction": "up"}, {"page": -1}):
+        try:
+            jsonschema.validate(instance=instance, schema=get_list_schema)
+            stock = None
+        except jsonschema.ValidationError as exc:
+            stock = str(exc).split("\n", 1)[0]
+        try:
+            cached.validate(instance=instance, schema=get_list_schema)
+            ours = None
+        except cached.ValidationError as exc:
+            ours = str(exc).split("\n", 1)[0]
+        assert ours == stock, instance
+    assert len(cached._validators) == 1  # one validator for the schema, built once
+
+
+def test_api_list_refuses_a_bad_q_as_before(app, scale):
+    from tests.conftest import api_token
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token(client, 'admin')}"}
+    listed = client.get("/api/v1/trainee/?q=(page_size:10)", headers=headers).get_json()
+    assert listed["count"] >= SIZES.trainees and len(listed["result"]) == 10
+    refused = client.get("/api/v1/trainee/?q=(page_size:abc)", headers=headers)
+    assert refused.status_code == 400
+    assert "'abc' is not of type 'integer'" in refused.get_data(as_text=True)
