@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -27,6 +28,11 @@ from models.base import Model, utcnow
 from models.enterprise import Enterprise, Venue
 from models.enums import ClassStatus, CourseMode, CourseStatus, FilingStatus, TraineeStatus
 from models.lookups import City, Occupation, SkillLevel, TrainingInstitution
+
+#: The review queues' first sort key as an index expression (migration e6f7a8b9c0d1 creates it; the SQL that
+#: queries.sorting.pending_first renders is the same expression). Written here exactly as PostgreSQL reflects it,
+#: line breaks included, because that is what the migrations-match-models check compares it with.
+PENDING_FIRST_SQL = "(\nCASE\n    WHEN status::text = 'SUBMITTED'::text THEN 0\n    ELSE 1\nEND)"
 
 
 class Filing(Model):
@@ -42,6 +48,13 @@ class Filing(Model):
         Index("ux_filing_application_no", "application_no", unique=True),
         Index("ix_filing_created_at", "created_at"),
         Index("ix_filing_submitted_at", "submitted_at"),
+        # Issue 15 (migration e6f7a8b9c0d1): the review queue's default order, for the admin and per city (the
+        # expression is the one queries.sorting.pending_first renders), and newest-first paging per enterprise/city.
+        Index("ix_filing_queue", text(PENDING_FIRST_SQL), text("submitted_at DESC NULLS LAST"), text("id DESC")),
+        Index("ix_filing_city_queue", "city_code", text(PENDING_FIRST_SQL), text("submitted_at DESC NULLS LAST"),
+              text("id DESC")),
+        Index("ix_filing_enterprise_id", "enterprise_id", "id"),
+        Index("ix_filing_city_id", "city_code", "id"),
         {"extend_existing": True, "sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,6 +163,14 @@ class Trainee(Model):
     __tablename__ = "trainee"
     __table_args__ = (
         Index("ix_trainee_filing_id_number", "filing_id", "id_number", unique=True),
+        # Issue 15 (migration e6f7a8b9c0d1): a filing's trainees in id order; prefix search of name and ID number
+        # (text_pattern_ops on PostgreSQL serves LIKE '张伟%' under any collation; a plain index on SQLite).
+        Index("ix_trainee_filing_id_id", "filing_id", "id"),
+        Index("ix_trainee_name_pattern", "name", postgresql_ops={"name": "text_pattern_ops"}),
+        Index("ix_trainee_id_number_pattern", "id_number", postgresql_ops={"id_number": "text_pattern_ops"}),
+        # names containing 3+ typed characters: a pg_trgm GIN index where the extension can be created, else a
+        # stand-in of the same name (see the migration)
+        Index("ix_trainee_name_trgm", text("(name)::text gin_trgm_ops"), postgresql_using="gin"),
         {"extend_existing": True, "sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -238,6 +259,11 @@ class ChangeRequest(Model):
     """变更申请 after approval: class dates (R15) or teachers (R17); ``before``/``after`` keep the diff."""
 
     __tablename__ = "change_request"
+    __table_args__ = (
+        # Issue 15: 变更审核's default order (pending first, newest submission first).
+        Index("ix_change_request_queue", text(PENDING_FIRST_SQL), text("submitted_at DESC NULLS LAST"),
+              text("id DESC")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     filing_id: Mapped[int] = mapped_column(ForeignKey("filing.id", ondelete="CASCADE"), nullable=False, index=True)
     training_class_id: Mapped[Optional[int]] = mapped_column(ForeignKey("training_class.id"))

@@ -11,13 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Model, utcnow
 from models.enterprise import Enterprise
 from models.enums import ClaimStatus
-from models.filing import Filing, Trainee, TrainingClass
+from models.filing import PENDING_FIRST_SQL, Filing, Trainee, TrainingClass
 from models.lookups import City
 
 
@@ -27,6 +27,10 @@ class SubsidyClaim(Model):
     __tablename__ = "subsidy_claim"
     __table_args__ = (
         Index("ix_subsidy_claim_city_status", "city_code", "status"),
+        # Issue 15: 补贴审核's default order (pending first, newest submission first), for the admin and per city.
+        Index("ix_subsidy_claim_queue", text(PENDING_FIRST_SQL), text("submitted_at DESC NULLS LAST"), text("id DESC")),
+        Index("ix_subsidy_claim_city_queue", "city_code", text(PENDING_FIRST_SQL), text("submitted_at DESC NULLS LAST"),
+              text("id DESC")),
         {"extend_existing": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.enterprise import Enterprise
 from models.enums import ChangeRequestKind, ChangeRequestStatus, FilingStatus
 from models.filing import ChangeRequest, Course, Filing, Teacher, TrainingClass
 from models.scope import Actor, scope_condition
+from queries.sorting import pending_first
 from queries.paging import Page, paginate
 from queries.search import contains
 
@@ -46,11 +47,10 @@ def change_queue_page(session: Session, actor: Actor, status: str, page: Any, pa
     conditions = [scope_condition(ChangeRequest, actor), ChangeRequest.kind == ChangeRequestKind.TEACHER]
     if status in ChangeRequestStatus.codes():
         conditions.append(ChangeRequest.status == status)
-    pending_first = case((ChangeRequest.status == ChangeRequestStatus.SUBMITTED, 0), else_=1)
     stmt = (select(ChangeRequest, Filing.filing_no, Enterprise.name)
             .join(Filing, Filing.id == ChangeRequest.filing_id).join(Enterprise, Enterprise.id == Filing.enterprise_id)
             .where(*conditions)
-            .order_by(pending_first, ChangeRequest.submitted_at.desc().nulls_last(), ChangeRequest.id.desc()))
+            .order_by(pending_first(ChangeRequest.status), ChangeRequest.submitted_at.desc().nulls_last(), ChangeRequest.id.desc()))
     count = select(func.count()).select_from(ChangeRequest).where(*conditions)
     result = paginate(session, stmt, page, page_size, count, rows="rows")
     result.items = [{"request": r, "filing_no": no, "enterprise": name} for r, no, name in result.items]

@@ -30,6 +30,7 @@ from models.filing import Attachment, Filing, Trainee
 from models.lookups import SkillLevel
 from models.scope import Actor, scope_condition
 from models.subsidy import SubsidyClaim, SubsidyClaimPerson
+from queries.sorting import pending_first
 from queries.paging import Page, paginate
 from queries.search import contains, parse_days, timestamp_on_days
 
@@ -107,11 +108,10 @@ def queue_page(session: Session, actor: Actor, filters: QueueFilters, page: Any,
     persons = (select(func.count(SubsidyClaimPerson.id))
                .where(SubsidyClaimPerson.subsidy_claim_id == SubsidyClaim.id)
                .correlate(SubsidyClaim).scalar_subquery())
-    pending_first = case((SubsidyClaim.status == ClaimStatus.SUBMITTED, 0), else_=1)
     stmt = (select(SubsidyClaim, Filing.filing_no, persons)
             .join(Filing, Filing.id == SubsidyClaim.filing_id)
             .where(*conditions)
-            .order_by(pending_first, SubsidyClaim.submitted_at.desc().nulls_last(), SubsidyClaim.id.desc()))
+            .order_by(pending_first(SubsidyClaim.status), SubsidyClaim.submitted_at.desc().nulls_last(), SubsidyClaim.id.desc()))
     count = select(func.count()).select_from(SubsidyClaim).where(*conditions)
     result = paginate(session, stmt, page, page_size, count, rows="rows")
     result.items = [{"claim": c, "filing_no": no, "persons": n} for c, no, n in result.items]

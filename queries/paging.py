@@ -62,6 +62,8 @@ class Page:
     page: int
     pages: int
     page_size: int
+    #: the count stopped at its cap: there are more than ``total`` rows (shown "10,000+"; issue 15)
+    capped: bool = False
 
     @property
     def offset(self) -> int:
@@ -82,22 +84,38 @@ class Page:
         return page_numbers(self.page, self.pages)
 
 
+#: Default cap of the counts that would cost more than the page they decorate (issue 15: a province-wide list of
+#: a million trainees counted every row for the "共 N 条" line). Beyond it the list says "10,000+".
+COUNT_CAP = 10_000
+
+
+def capped_count_of(rows: Select, cap: int = COUNT_CAP) -> Select:
+    """``SELECT count(*)`` of at most ``cap + 1`` rows of ``rows`` (which should select one narrow column):
+    the database stops reading once it knows there are more than ``cap``."""
+    return select(func.count()).select_from(rows.order_by(None).limit(cap + 1).subquery())
+
+
 def count_of(stmt: Select) -> Select:
     """``SELECT count(*)`` of the rows of ``stmt`` (its ORDER BY dropped)."""
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
 def paginate(session: Session, stmt: Select, page: Any, page_size: int, count_stmt: Optional[Select] = None, *,
-             rows: Rows = "scalars") -> Page:
+             rows: Rows = "scalars", count_cap: Optional[int] = None) -> Page:
     """Run one page of ``stmt`` (already ordered): one COUNT (``count_stmt`` or a count over ``stmt``) and one
     LIMIT/OFFSET SELECT — two statements whatever the page size.
 
     ``page`` is user input (clamped: garbage and negatives give 1, past the end gives the last page). ``rows``
     says what the items are: ``"scalars"`` (entities, de-duplicated after joined eager loads), ``"rows"``
-    (tuples, de-duplicated likewise) or ``"mappings"`` (dict-like rows of plain columns).
+    (tuples, de-duplicated likewise) or ``"mappings"`` (dict-like rows of plain columns). With ``count_cap`` the
+    count statement is expected to stop at ``count_cap + 1`` (``capped_count_of``): more rows than the cap give
+    ``capped=True`` and the pages of the first ``count_cap`` rows.
     """
     page_size = max(int(page_size), 1)
     total = session.scalar(count_stmt if count_stmt is not None else count_of(stmt)) or 0
+    capped = count_cap is not None and total > count_cap
+    if capped:
+        total = count_cap  # the pages of the first ``count_cap`` rows; narrow the search to reach the others
     pages = page_count(total, page_size)
     number = clamp_page(page, pages)
     limited = stmt.limit(page_size).offset((number - 1) * page_size)
@@ -109,4 +127,4 @@ def paginate(session: Session, stmt: Select, page: Any, page_size: int, count_st
         items = list(session.execute(limited).mappings())
     else:
         raise ValueError(f"rows must be scalars, rows or mappings, not {rows!r}")
-    return Page(items=items, total=total, page=number, pages=pages, page_size=page_size)
+    return Page(items=items, total=total, page=number, pages=pages, page_size=page_size, capped=capped)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models.enterprise import Enterprise
@@ -21,7 +21,7 @@ from models.scope import Actor, scope_condition
 from queries.filings import SORT_COLUMNS, TraineeCount, number_matches, trainee_counts
 from queries.paging import Page, paginate
 from queries.search import contains, parse_days, timestamp_on_days
-from queries.sorting import Sort
+from queries.sorting import Sort, pending_first
 
 PAGE_SIZE = 20
 DATE_FIELDS = {"submitted_from": "submitted_from", "submitted_to": "submitted_to"}
@@ -109,9 +109,8 @@ def queue_page(session: Session, actor: Actor, filters: QueueFilters, page: Any,
     if filters.city and not actor.is_admin:
         filters.city = ""  # a reviewer cannot even narrow to another city (it would only find nothing)
     conditions = [scope_condition(Filing, actor), *filters.conditions()]
-    pending_first = case((Filing.status == FilingStatus.SUBMITTED, 0), else_=1)
     order = sort.order_by(SORT_COLUMNS, Filing.id) or [
-        pending_first, Filing.submitted_at.desc().nulls_last(), Filing.id.desc()]
+        pending_first(Filing.status), Filing.submitted_at.desc().nulls_last(), Filing.id.desc()]
     stmt = select(Filing).where(*conditions).order_by(*order)
     count = select(func.count()).select_from(Filing).where(*conditions)
     result = paginate(session, stmt, page, page_size, count)

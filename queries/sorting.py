@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from sqlalchemy import case
+from sqlalchemy import case, literal_column
 
 DIRECTIONS = ("asc", "desc")
 
@@ -58,3 +58,14 @@ class Sort:
 def code_order(column: Any, codes: Sequence[str]) -> Any:
     """A CASE giving each code its position in ``codes`` (statuses sort in workflow order, not alphabetically)."""
     return case({code: position for position, code in enumerate(codes)}, value=column, else_=len(codes))
+
+
+def pending_first(status_column: Any, pending: str = "SUBMITTED") -> Any:
+    """0 for a row waiting for review, 1 for the others — the first key of the review queues' default order.
+
+    Its constants are written inline, not bound: ``CASE WHEN (filing.status = 'SUBMITTED') THEN 0 ELSE 1 END`` is then
+    the very expression of the queue indexes of migration e6f7a8b9c0d1, which PostgreSQL and SQLite match only
+    textually (issue 15: the queue sorted every filing in scope for each page; the index serves the page at once)."""
+    if not pending.isalpha():  # inlined into SQL: only status codes
+        raise ValueError(pending)
+    return case((status_column == literal_column(f"'{pending}'"), literal_column("0")), else_=literal_column("1"))

@@ -137,5 +137,33 @@ def demo_command() -> None:
     click.echo("demo data ok")
 
 
+@seed_cli.command("scale")
+@click.option("--preset", type=click.Choice(["10k", "1m"]), default=None,
+              help="10k: 200 enterprises … 10,000 trainees; 1m: 20,000 enterprises, 100,000 filings, 1,000,000 "
+                   "trainees, 10,000,000 attendance rows (default 10k).")
+@click.option("--trainees", type=click.IntRange(20), default=None, help="Trainees (the other sizes follow).")
+@click.option("--attendance", type=click.IntRange(0), default=None, help="Attendance rows (default 10 per trainee).")
+@click.option("--enterprises", type=click.IntRange(1), default=None)
+@click.option("--filings", type=click.IntRange(1), default=None)
+@click.option("--audit-events", type=click.IntRange(0), default=None)
+@click.option("--big-filing", type=click.IntRange(0), default=None, help="Trainees of the one large filing.")
+@click.option("--accounts", type=click.IntRange(0), default=None, help="Enterprise accounts load_ent_NNN.")
+def scale_command(preset, **sizes) -> None:
+    """The provincial data set for benchmarks and load tests (DESIGN §9). Refused when APP_ENV=production."""
+    from seed.scale import already_seeded, generate, sizes_from
+
+    if current_app.config.get("APP_ENV") == "production":
+        raise click.ClickException("APP_ENV=production: the scale seed is refused (it generates fictitious data).")
+    try:
+        chosen = sizes_from(preset, **sizes)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if already_seeded(db.session):
+        raise click.ClickException("this database already holds the scale data set")
+    click.echo(f"seed scale: {chosen}")
+    generate(db.session, chosen, echo=click.echo)
+    click.echo("scale data ok")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_cli)

@@ -19,10 +19,13 @@ from sqlalchemy import Time
 
 from core.errors import DomainError, FieldError, FieldInvalid, ValidationFailed
 from models.scope import current_actor
+from views.api import rison_schema
 from views.api.openapi import add_components
 from views.api_guards import BadRequest
 from views.base import ForeignKeySchemaConverter, ScopedModelRestApi
 from views.glue import api_call, error_response
+
+rison_schema.install()  # FAB's rison check without re-validating its schema per request (issue 15)
 
 #: Method permission names (DESIGN §2 role matrix) of the custom endpoints.
 READ = "read"

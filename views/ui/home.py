@@ -9,7 +9,7 @@ from typing import Optional
 from flask import g
 from flask_appbuilder import IndexView, expose
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models.base import db
 from models.enterprise import EcosystemRecognition, Enterprise
@@ -18,21 +18,27 @@ from models.filing import ChangeRequest, Filing, Trainee
 from models.scope import Actor, current_actor, scope_condition
 from models.subsidy import SubsidyClaim
 from queries.registrations import pending_count
+from queries.paging import COUNT_CAP, capped_count_of
 from queries.trainees import in_training
 from views import menu
 
 
-def _count(model, *conditions) -> int:
+def _shown(stmt) -> str:
+    """A counter's number: exact up to COUNT_CAP, else "10,000+" (issue 15: the admin's counters counted a
+    million trainees on every visit of the home page)."""
+    number = db.session.scalar(capped_count_of(stmt, COUNT_CAP)) or 0
+    return f"{COUNT_CAP:,}+" if number > COUNT_CAP else str(number)
+
+
+def _count(model, *conditions) -> str:
     actor = current_actor()
-    stmt = select(func.count()).select_from(model).where(scope_condition(model, actor), *conditions)
-    return db.session.scalar(stmt) or 0
+    return _shown(select(model.id).where(scope_condition(model, actor), *conditions))
 
 
-def _count_in_training(actor: Actor) -> int:
+def _count_in_training(actor: Actor) -> str:
     """在训: ACTIVE trainees of the actor's APPROVED filings with a class not cancelled (queries.trainees)."""
-    stmt = (select(func.count()).select_from(Trainee).join(Filing, Filing.id == Trainee.filing_id)
-            .where(scope_condition(Filing, actor), in_training()))
-    return db.session.scalar(stmt) or 0
+    return _shown(select(Trainee.id).join(Filing, Filing.id == Trainee.filing_id)
+                  .where(scope_condition(Filing, actor), in_training()))
 
 
 def _link(endpoint: str, **args: str) -> Optional[str]:
@@ -54,7 +60,7 @@ class HomeView(IndexView):
     @expose("/")
     def index(self):
         actor = current_actor()
-        counters: list[tuple[str, int, Optional[str]]] = []  # label, number, the list it opens (if any)
+        counters: list[tuple[str, str, Optional[str]]] = []  # label, number, the list it opens (if any)
         if actor.is_enterprise:
             for status in (FilingStatus.DRAFT, FilingStatus.SUBMITTED, FilingStatus.RETURNED, FilingStatus.APPROVED):
                 counters.append((str(_l("备案：%(s)s", s=FilingStatus.label(status))),

@@ -44,7 +44,8 @@ class TraineeQueryBase(BaseView):
             return url_for(endpoint, **args, page=n)
 
         return self.render_template(
-            "imports/trainees.html", rows=found.items, filters=filters, total=found.total, page=found.page,
+            "imports/trainees.html", rows=found.items, filters=filters, total=found.total, capped=found.capped,
+            page=found.page,
             pages=found.pages, page_size=found.page_size, page_url=page_url, page_numbers=found.numbers,
             menu_programme=Programme.label(self.programme),
             export_job_url=url_for(f"{type(self).__name__}.export_job"),
