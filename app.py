@@ -56,6 +56,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     for noisy in ("flask_appbuilder", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
+    hops = int(app.config.get("PROXY_TRUSTED_HOPS") or 0)
+    if hops:  # behind a reverse proxy: the client's address (login limits, audit IPs) from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config["FAB_ROLES"] = _role_matrix()
     db.init_app(app)
     from services.storage import init_app as init_blob_stores  # attachments' bytes: database, directory or S3

@@ -73,6 +73,10 @@ class Config:
     # (views/security.py). Its counters live in RATELIMIT_STORAGE_URI: set redis://host:6379/0 when gunicorn runs
     # several workers, so they share one count; the embedded default counts in memory (per process).
     AUTH_RATE_LIMITED = True
+    # Reverse proxies in front of the app (deployment guide in README): with N > 0 the client address is taken from
+    # the N-th last X-Forwarded-For entry (and scheme/host from X-Forwarded-Proto/Host), so login limits and audit
+    # IPs see the real client, not the proxy. 0 (the default): no proxy — the headers are ignored (they could be forged).
+    PROXY_TRUSTED_HOPS = int(os.environ.get("PROXY_TRUSTED_HOPS", 0))
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 5 minute")
     # 企业注册 (views/ui/registration.py): the public form, the status look-up and POST /api/v1/registration/ per
     # client IP together, in the same storage; empty: AUTH_RATE_LIMIT.
