@@ -147,10 +147,11 @@ def test_dry_run_checks_and_creates_nothing(app):
 def test_the_checks_take_three_queries_however_many_rows(app):
     """One query for the usernames, one for the e-mails, one for the enterprises with an account (dry run)."""
     with app.test_request_context():
-        ids = list(db.session.scalars(select(Enterprise.id).limit(40)))
-        requests = [FirstAccount(row=n + 2, enterprise_id=None if n % 2 else ids[n % len(ids)],
+        # ids no account refers to (the query only asks which ones have an account); odd rows: new enterprises
+        requests = [FirstAccount(row=n + 2, enterprise_id=None if n % 2 else 900_000 + n,
                                  enterprise_name=f"单位{n}", city_code="4401", username=f"fa_many{n}",
                                  email=f"fa_many{n}@example.cn", contact_name=None) for n in range(40)]
+        admin = factories.actor("admin")
         statements: list[str] = []
 
         def count(conn, cursor, statement, *args):
@@ -159,7 +160,7 @@ def test_the_checks_take_three_queries_however_many_rows(app):
         engine = db.session.get_bind()
         event.listen(engine, "before_cursor_execute", count)
         try:
-            created = create_first_accounts(db.session, factories.actor("admin"), requests, True)
+            created = create_first_accounts(db.session, admin, requests, True)
         finally:
             event.remove(engine, "before_cursor_execute", count)
         db.session.rollback()
@@ -207,7 +208,9 @@ def test_api_answers_the_accounts_not_cached(app, api):
     again = admin.post("/api/v1/enterprise/import", data={"file": (io.BytesIO(content), "单位.xlsx")},
                        content_type="multipart/form-data")  # the same file again: the enterprise has its account
     assert again.status_code == 422
-    assert [(e["row"], e["column"]) for e in again.get_json()["errors"]] == [(2, "登录账号")]
+    errors = again.get_json()["errors"]  # username and e-mail taken, and the enterprise has its account
+    assert {(e["row"], e["column"]) for e in errors} == {(2, "登录账号"), (2, "账号邮箱")} and len(errors) == 3
+    assert any("已有账号" in e["message"] for e in errors) and "one_time_password" not in again.get_data(as_text=True)
 
 
 # ---- in the browser -----------------------------------------------------------------------------------------
