@@ -13,7 +13,8 @@ from actions.account_admin import FirstAccount, create_first_accounts
 from actions.imports import add_cleaner_errors
 from actions.registry import referenced_keys
 from actions.registry_imports.base import (
-    CATEGORY_CODE, DASHES, LOOKS_LIKE_DATE, OCCUPATION_CODE, WORK_TYPE_SEPARATOR, Context, Kind, Record, RegistryImportResult,
+    CATEGORY_CODE, DASHES, LOOKS_LIKE_DATE, OCCUPATION_CODE, WORK_TYPE_SEPARATOR, Context, Kind, Record,
+    RegistryImportResult,
     city_choices, city_names, clean_uscc, repeated, rows_text, stored_by_key,
 )
 from core.cleaning import Cleaner

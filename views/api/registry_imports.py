@@ -76,7 +76,7 @@ def result_message(kind: str, result: Any) -> Any:
 _DOC_RESPONSES = """
           responses:
             200: {description: 'dry run passed: {message, count, created, updated, unchanged, dry_run, warnings}'}
-            201: {description: 'every row stored: {message, count, created, updated, unchanged, dry_run, warnings[, accounts]}'}
+            201: {description: 'stored: {message, count, created, updated, unchanged, dry_run, warnings[, accounts]}'}
             400: {description: malformed request}
             401: {description: not logged in}
             403: {description: not allowed to import this registry}
