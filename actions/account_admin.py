@@ -12,14 +12,18 @@ which accounts.
   reactivation). Nobody deactivates itself; a reviewer (de)activates its city's enterprise accounts only.
 
 Which accounts an actor manages is ``models.scope.managed_accounts_condition``. Every write is audited with a
-before/after snapshot (never the password or its hash). Callers commit (views/glue.py); other code (e.g. a
-registry import creating an enterprise's first account) may call ``create_account`` directly.
+before/after snapshot (never the password or its hash). Callers commit (views/glue.py).
+
+The 单位 import (``actions.registry_imports``) creates the first account of its enterprises with
+``create_first_accounts``: the same rules, checked for the whole file at once (a row per account, errors by row and
+column), all or nothing with the rest of the import.
 """
 from __future__ import annotations
 
 import re
 import secrets
 import string
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import current_app, has_app_context
@@ -331,3 +335,128 @@ def enterprise_for_uscc(session: Session, actor: Actor, uscc: Any) -> int:
             "没有统一社会信用代码为 %(code)s 的单位，请先在“单位信息”中新增", code=code)
         raise ValidationFailed([FieldError("enterprise_uscc", message, code)])
     return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# First accounts of imported enterprises (the 单位 import's 登录账号 / 账号邮箱 columns)
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass
+class FirstAccount:
+    """An enterprise's first account asked for by a 单位 import row (columns 登录账号 / 账号邮箱)."""
+
+    row: int  # Excel row
+    enterprise_id: Optional[int]  # None in a dry run for an enterprise the import creates
+    enterprise_name: str
+    city_code: str
+    username: Any
+    email: Any
+    contact_name: Optional[str]
+
+
+#: The import's columns of the account fields (errors are placed on these cells).
+ACCOUNT_COLUMNS = {"username": ("account_username", "登录账号"), "email": ("account_email", "账号邮箱")}
+
+
+def create_first_accounts(session: Session, actor: Actor, requests: list[FirstAccount], dry_run: bool
+                          ) -> list[dict[str, Any]]:
+    """Create (or, with ``dry_run``, only check) the first 企业用户 account of each enterprise of a 单位 import.
+
+    The rules of ``create_account`` checked set-based for the whole file: one query for the usernames, one for the
+    e-mails, one for the enterprises that already have an account; a username or e-mail repeated in the file is
+    named on every row that has it. Names as the registration makes them: 姓 = the first character of 联系人,
+    名 = the rest (the username when there is no 联系人). Returns, per account, ``username``, ``enterprise_id``,
+    ``enterprise_name`` and the ``one_time_password`` (shown once by the caller; never audited or logged).
+
+    :raises Forbidden: the actor manages no accounts.
+    :raises ValidationFailed: every problem, with the Excel row and column (the import then stores nothing).
+    """
+    _require_manager(actor)
+    errors: list[FieldError] = []
+
+    def refuse(name: str, message: Any, value: Any, row: int) -> None:
+        key, header = ACCOUNT_COLUMNS[name]
+        errors.append(FieldError(key, message, value, row=row, column=header))
+
+    cleaned: list[tuple[FirstAccount, str, str]] = []
+    for request in requests:
+        before = len(errors)
+        username = _import_text(request.username, MAX_USERNAME)
+        if username is None or not USERNAME_PATTERN.fullmatch(username):
+            refuse("username", _l("登录账号只能由字母、数字和 _ . @ - 组成（最多 %(n)d 个字符），并以字母或数字开头",
+                                  n=MAX_USERNAME), request.username, request.row)
+        email = _import_text(request.email, MAX_EMAIL)
+        if email is None:
+            refuse("email", _l("填写登录账号时必须填写账号邮箱"), request.email, request.row)
+        elif not EMAIL_PATTERN.fullmatch(email):
+            refuse("email", _l("账号邮箱格式不正确"), email, request.row)
+        if actor.is_reviewer and request.city_code != actor.city_code:
+            refuse("username", _l("地市审核员只能为本市单位开通账号"), request.username, request.row)
+        if len(errors) == before:
+            cleaned.append((request, username, email))
+
+    for name, position in (("username", 1), ("email", 2)):
+        rows_of: dict[str, list[int]] = {}
+        for item in cleaned:
+            rows_of.setdefault(item[position].lower(), []).append(item[0].row)
+        for item in cleaned:
+            rows = rows_of[item[position].lower()]
+            if len(rows) > 1:
+                label = _l("登录账号") if name == "username" else _l("账号邮箱")
+                refuse(name, _l("%(label)s“%(v)s”在文件中重复出现（第 %(rows)s 行）", label=label, v=item[position],
+                                rows="、".join(str(r) for r in rows)), item[position], item[0].row)
+
+    usernames = [u.lower() for _, u, _ in cleaned]
+    emails = [e.lower() for _, _, e in cleaned]
+    enterprise_ids = [r.enterprise_id for r, _, _ in cleaned if r.enterprise_id is not None]
+    taken_names = set(session.scalars(select(func.lower(AppUser.username)).where(
+        func.lower(AppUser.username).in_(usernames)))) if usernames else set()
+    taken_emails = set(session.scalars(select(func.lower(AppUser.email)).where(
+        func.lower(AppUser.email).in_(emails)))) if emails else set()
+    with_account = set(session.scalars(select(AppUser.enterprise_id).where(
+        AppUser.enterprise_id.in_(enterprise_ids)))) if enterprise_ids else set()
+    for request, username, email in cleaned:
+        if username.lower() in taken_names:
+            refuse("username", _l("登录账号“%(name)s”已被其他账号使用，请换一个", name=username), username, request.row)
+        if email.lower() in taken_emails:
+            refuse("email", _l("账号邮箱“%(email)s”已被其他账号使用", email=email), email, request.row)
+        if request.enterprise_id in with_account:
+            refuse("username", _l("单位“%(name)s”已有账号，导入只能创建单位的第一个账号；请留空登录账号，"
+                                  "或在“开通账号”中为其增加账号", name=request.enterprise_name), username, request.row)
+    if errors:
+        raise ValidationFailed(errors)
+    if dry_run or not cleaned:
+        return []
+    return _store_first_accounts(session, actor, cleaned)
+
+
+def _import_text(value: Any, limit: int) -> Optional[str]:
+    text = normalize_text(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    return text if text is not None and len(text) <= limit else None
+
+
+def _store_first_accounts(session: Session, actor: Actor, cleaned: list[tuple[FirstAccount, str, str]]
+                          ) -> list[dict[str, Any]]:
+    """The checked accounts added in one flush, and their ``create`` events in one INSERT (no password in them)."""
+    fab_role = session.scalars(select(Role).where(Role.name == RoleName.ENTERPRISE)).one()
+    now = utcnow()
+    made: list[tuple[FirstAccount, AppUser, str]] = []
+    for request, username, email in cleaned:
+        name = request.contact_name or username  # as the registration names its account (actions/registration.py)
+        password = one_time_password(username)
+        user = AppUser(username=username, last_name=name[:1], first_name=name[1:] or name, email=email,
+                       active=True, password=_hash(password), roles=[fab_role], must_change_password=True,
+                       enterprise_id=request.enterprise_id, created_by_fk=actor.user_id,
+                       changed_by_fk=actor.user_id, created_on=now, changed_on=now)
+        made.append((request, user, password))
+    session.add_all([user for _, user, _ in made])
+    session.flush()
+    audit.record_bulk(session, actor, AppUser.__tablename__, [
+        {"action": "create", "entity_id": user.id, "enterprise_id": request.enterprise_id,
+         "city_code": request.city_code,
+         "diff": {**(audit.changes({}, account_snapshot(user), user.username) or {"row": user.username}),
+                  "import": True}}
+        for request, user, _ in made])
+    return [{"username": user.username, "enterprise_id": request.enterprise_id,
+             "enterprise_name": request.enterprise_name, "one_time_password": password}
+            for request, user, password in made]

@@ -56,8 +56,7 @@ ENTERPRISE_COLUMNS = [
            16, ("电话", "手机号码", "联系手机")),
 ]
 
-#: Columns of the optional first account of an imported enterprise — read only while an account creator is
-#: installed (``actions.registry_imports.first_account_hook``).
+#: Columns of the optional first account of an imported enterprise (``actions.account_admin.create_first_accounts``).
 ACCOUNT_COLUMNS = [
     Column("account_username", "登录账号", TEXT, False, None,
            "选填：为该单位创建第一个企业用户账号（一次性密码在导入结果中显示）；已有账号的单位留空", "gzmake01", 16,
@@ -98,12 +97,12 @@ RULES = {
 }
 
 
-def columns(kind: str, *, with_account: bool = False) -> list[Column]:
-    """The template / reader columns of ``kind`` (``with_account``: the enterprise's optional first account)."""
+def columns(kind: str) -> list[Column]:
+    """The template / reader columns of ``kind`` (单位: with the optional first account's columns)."""
     if kind == "occupation":
         return OCCUPATION_COLUMNS
     if kind == "enterprise":
-        return ENTERPRISE_COLUMNS + (ACCOUNT_COLUMNS if with_account else [])
+        return ENTERPRISE_COLUMNS + ACCOUNT_COLUMNS
     if kind == "training_institution":
         return INSTITUTION_COLUMNS
     raise KeyError(kind)

@@ -359,34 +359,6 @@ def test_enterprise_users_may_not_import_enterprises(app):
                           "ent_gz"), Forbidden)
 
 
-def test_first_account_hook_gets_the_requests_and_its_refusals_refuse_the_file(app, monkeypatch):
-    """The account columns appear only with a creator installed; it is called with every row asking for one."""
-    assert "登录账号" not in [c.header for c in registry_imports.columns("enterprise")]
-    calls = []
-
-    def creator(session, actor, requests, dry_run):
-        calls.append((actor.username, dry_run, [(r.row, r.username, r.city_code, r.enterprise_id is not None)
-                                                for r in requests]))
-        taken = [r for r in requests if r.username == "admin"]
-        if taken:
-            raise ValidationFailed([FieldError("account_username", "账号已存在", r.username, row=r.row,
-                                               column="登录账号") for r in taken])
-        return [{"username": r.username, "one_time_password": "x"} for r in requests]
-
-    monkeypatch.setattr(registry_imports.base, "first_account_hook", creator)
-    headers = ENT_HEADERS + ["登录账号", "账号邮箱"]
-    first, second = uscc(), uscc()
-    good = [[first, "有账号的单位", "广州市", None, "钱七", None, "newhr01", "hr@example.com"],
-            [second, "没有账号的单位", "广州市", None, None, None, None, None]]
-    result = run(app, "enterprise", book(headers, good))
-    assert not isinstance(result, Exception), messages(result)
-    assert calls == [("admin", False, [(2, "newhr01", "4401", True)])] and len(result.accounts) == 1
-    error = run(app, "enterprise", book(headers, [[uscc(), "重名账号", "广州市", None, None, None, "admin", None]]))
-    assert isinstance(error, ValidationFailed) and located(error) == {(2, "登录账号")}
-    with app.app_context():  # the refused file stored nothing
-        assert db.session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.name == "重名账号")) == 0
-
-
 # ---- 培训机构 ------------------------------------------------------------------------------------------------
 
 def test_institution_import_by_name_with_optional_checked_uscc(app):

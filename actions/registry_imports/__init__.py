@@ -30,8 +30,10 @@ is refused and named; the whole file is refused). The key is the USCC (GB 32100,
 authority letters A/N/Y pass), once per file; an existing USCC updates the listed fields, but an import never moves an
 enterprise to another city: a row naming another city than the stored one is refused (for a reviewer, an enterprise
 registered in another city is refused whatever the row says — it is not the reviewer's to change). 地市 by code or
-name. Optionally a row asks for the enterprise's first account (columns 登录账号 / 账号邮箱): those columns exist only
-while an account creator is installed (``install_first_account_hook``; the account administration of issue 14).
+name. Optionally a row asks for the enterprise's first account (columns 登录账号 / 账号邮箱, always offered, optional):
+``actions.account_admin.create_first_accounts`` checks them for the whole file (a repeated or taken username or
+e-mail, an enterprise that already has an account: refused by row and column, the whole file with them) and creates
+them with one-time passwords, which the caller shows once.
 
 培训机构: keyed by name (unique), 统一社会信用代码 optional but checked and unique (in the file and against the other
 institutions), 地市, 地址, 联系人, 联系电话, 启用 (是/否; empty: 是 for a new one).
@@ -52,10 +54,8 @@ from sqlalchemy.orm import Session
 
 from actions import audit
 from actions.imports import sort_by_cell
-from actions.registry_imports import base
 from actions.registry_imports.base import (  # noqa: F401 - the package's public names
-    Context, FirstAccount, Kind, Record, RegistryImportResult, chunks, city_choices, city_names,
-    install_first_account_hook, rows_text,
+    Context, Kind, Record, RegistryImportResult, chunks, city_choices, city_names, rows_text,
 )
 from actions.registry_imports.kinds import KIND_RULES
 from core.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -65,10 +65,10 @@ from models.scope import Actor
 
 
 def columns(kind: str) -> list[Column]:
-    """The columns of ``kind`` as the reader and the template use them now (account columns with a creator)."""
+    """The columns of ``kind`` as the reader and the template use them (单位: with the optional account columns)."""
     if kind not in layout.KINDS:
         raise NotFound()
-    return layout.columns(kind, with_account=base.first_account_hook is not None)
+    return layout.columns(kind)
 
 
 def import_registry(session: Session, actor: Actor, kind: str, rows: Iterable[Any], *, dry_run: bool = False,
@@ -102,7 +102,7 @@ def import_registry(session: Session, actor: Actor, kind: str, rows: Iterable[An
         _store(session, rules, records)
     try:
         rules.after(ctx, records, result, dry_run)
-    except ValidationFailed as exc:  # the account creator's refusals, located by row
+    except ValidationFailed as exc:  # the first accounts' refusals (单位), located by row and column
         _refuse(exc.errors, list(ctx.specs.values()))
     if not dry_run:
         _audit(session, actor, kind, records, result, source)

@@ -1,7 +1,7 @@
 """The pieces of the registry imports (``actions.registry_imports``) that the three kinds share: the result, a
 record of the file, the check context (session, actor, columns, errors placed on cells), set-based look-ups of stored
 rows, repeats inside the file, the base ``Kind`` (who may import, how a row is cleaned, what identifies a record), the
-地市 dropdown and the hook for an imported enterprise's first account."""
+地市 dropdown."""
 from __future__ import annotations
 
 import re
@@ -28,31 +28,6 @@ CATEGORY_CODE = re.compile(r"\d(-\d{2}){0,2}")
 DASHES = re.compile(r"[\u2010-\u2015\u2212\uff0d\s]+")
 LOOKS_LIKE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?")
 WORK_TYPE_SEPARATOR = "、"
-
-
-@dataclass
-class FirstAccount:
-    """An enterprise's first account asked for by an import row (columns 登录账号 / 账号邮箱)."""
-
-    row: int  # Excel row
-    enterprise_id: Optional[int]  # None in a dry run for an enterprise the import creates
-    uscc: str
-    city_code: str
-    username: str
-    email: Optional[str]
-    contact_name: Optional[str]
-
-
-#: The account creator of the account administration (``actions.account_admin.create_account``, issue 14), installed
-#: at start-up: ``hook(session, actor, requests, dry_run) -> results`` creates (or, dry, checks) one account per request
-#: and raises ``ValidationFailed`` whose errors carry ``row`` / ``column`` to refuse the file. None: no account columns.
-first_account_hook: Optional[Callable[[Session, Actor, list[FirstAccount], bool], list[Any]]] = None
-
-
-def install_first_account_hook(hook: Optional[Callable[[Session, Actor, list[FirstAccount], bool], list[Any]]]) -> None:
-    """Install (or, with None, remove) the account creator the 单位 import calls for rows with a 登录账号."""
-    global first_account_hook
-    first_account_hook = hook
 
 
 @dataclass
@@ -84,7 +59,9 @@ class RegistryImportResult:
     skipped: int = 0  # 大典 category rows
     samples_removed: list[str] = field(default_factory=list)
     samples_deactivated: list[str] = field(default_factory=list)
-    accounts: list[Any] = field(default_factory=list)  # what ``first_account_hook`` returned
+    #: the first accounts created (``actions.account_admin.create_first_accounts``): username, enterprise_id,
+    #: enterprise_name, one_time_password — shown once, never stored or audited in clear
+    accounts: list[dict] = field(default_factory=list)
 
 
 class Context:

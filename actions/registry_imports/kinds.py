@@ -9,15 +9,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from actions import audit
+from actions.account_admin import FirstAccount, create_first_accounts
 from actions.imports import add_cleaner_errors
 from actions.registry import referenced_keys
-from actions.registry_imports import base
 from actions.registry_imports.base import (
-    CATEGORY_CODE, DASHES, LOOKS_LIKE_DATE, OCCUPATION_CODE, WORK_TYPE_SEPARATOR, Context, FirstAccount, Kind, Record, RegistryImportResult,
+    CATEGORY_CODE, DASHES, LOOKS_LIKE_DATE, OCCUPATION_CODE, WORK_TYPE_SEPARATOR, Context, Kind, Record,
+    RegistryImportResult,
     city_choices, city_names, clean_uscc, repeated, rows_text, stored_by_key,
 )
 from core.cleaning import Cleaner
-from core.errors import Forbidden
 from imports.specs import Choices
 from models.enterprise import Enterprise
 from models.lookups import Occupation, TrainingInstitution
@@ -157,8 +157,6 @@ class _Enterprises(Kind):
         names = city_names(ctx.session)
         repeated(ctx, records, "uscc", lambda v, rows: _l("统一社会信用代码 %(v)s 在文件中重复出现（第 %(rows)s 行），"
                                                            "每个单位只能填写一行", v=v, rows=rows))
-        repeated(ctx, records, "account_username", lambda v, rows: _l(
-            "登录账号“%(v)s”在文件中重复出现（第 %(rows)s 行）", v=v, rows=rows))
         for record in records:
             values, rows = record.values, record.rows
             city = values.get("city_code")
@@ -178,7 +176,9 @@ class _Enterprises(Kind):
                                            old=names.get(old["city_code"], old["city_code"])), city, rows)
 
     def after(self, ctx: Context, records: list[Record], result: RegistryImportResult, dry_run: bool) -> None:
-        """The enterprises' own audit events and the optional first accounts (``first_account_hook``)."""
+        """The enterprises' own audit events and the optional first accounts (columns 登录账号 / 账号邮箱: a row
+        with a 登录账号 asks for its enterprise's first account, ``actions.account_admin.create_first_accounts``;
+        its refusals, by row and column, refuse the whole file)."""
         ids = {} if dry_run else {row["uscc"]: row["id"] for row in stored_by_key(
             ctx.session, Enterprise, "uscc", [r.values["uscc"] for r in records], ("uscc",)).values()}
         if not dry_run:
@@ -187,18 +187,15 @@ class _Enterprises(Kind):
                  "city_code": (r.stored or r.values)["city_code"],
                  "diff": {"changes": r.changes, "row": r.values.get("name") or r.stored["name"], "import": True}}
                 for r in records if r.action != "unchanged"])
-        wanted = [r for r in records if r.values.get("account_username")]
-        if not wanted:
-            return
-        if base.first_account_hook is None:  # the columns are not read without a creator; a safety net all the same
-            raise Forbidden(_l("本系统未启用批量创建账号，请删除“登录账号”列后重新导入"))
-        requests = [FirstAccount(r.rows[0], ids.get(r.values["uscc"]) if not dry_run else
-                                 (r.stored or {}).get("id"), r.values["uscc"],
-                                 (r.stored or r.values)["city_code"], r.values["account_username"],
-                                 r.values.get("account_email"),
-                                 r.values.get("contact_name") or (r.stored or {}).get("contact_name"))
-                    for r in wanted]
-        result.accounts = list(base.first_account_hook(ctx.session, ctx.actor, requests, dry_run) or [])
+        requests = [FirstAccount(row=r.rows[0],
+                                 enterprise_id=(r.stored or {}).get("id") if dry_run else ids.get(r.values["uscc"]),
+                                 enterprise_name=r.values.get("name") or r.stored["name"],
+                                 city_code=(r.stored or r.values)["city_code"],
+                                 username=r.values["account_username"], email=r.values.get("account_email"),
+                                 contact_name=r.values.get("contact_name") or (r.stored or {}).get("contact_name"))
+                    for r in records if r.values.get("account_username")]
+        if requests:
+            result.accounts = create_first_accounts(ctx.session, ctx.actor, requests, dry_run)
 
 
 class _Institutions(Kind):

@@ -3,7 +3,8 @@
 - ``POST /api/v1/occupation/import``, ``/api/v1/enterprise/import``, ``/api/v1/training_institution/import``
   (multipart field ``file``; ``?dry_run=1`` checks only): all rows or none
   (``actions.registry_imports.import_registry``); 200 (checked) / 201 (stored) with ``count``, ``created``,
-  ``updated``, ``unchanged``; 422 with ``errors: [{row, column, value, message}]``;
+  ``updated``, ``unchanged``; 422 with ``errors: [{row, column, value, message}]``; a 单位 import that created first
+  accounts also answers ``accounts: [{username, enterprise_id, one_time_password}]`` (once; ``no-store``);
 - ``GET …/import/template``: the 下载模板 workbook.
 
 Reading, the template and the annotated error workbook are the filing imports' machinery (``imports.reader``,
@@ -75,7 +76,7 @@ def result_message(kind: str, result: Any) -> Any:
 _DOC_RESPONSES = """
           responses:
             200: {description: 'dry run passed: {message, count, created, updated, unchanged, dry_run, warnings}'}
-            201: {description: 'every row stored: {message, count, created, updated, unchanged, dry_run, warnings}'}
+            201: {description: 'stored: {message, count, created, updated, unchanged, dry_run, warnings[, accounts]}'}
             400: {description: malformed request}
             401: {description: not logged in}
             403: {description: not allowed to import this registry}
@@ -108,12 +109,15 @@ class _RegistryImportApi(ChineseApiResponses, BaseApi):
         if response.status_code in (200, 201) and result is not None:
             body = response.get_json()
             body.update(created=result.created, updated=result.updated, unchanged=result.unchanged)
-            if result.accounts:  # what the account creator returned (e.g. the one-time passwords)
-                body["accounts"] = result.accounts
+            if result.accounts:  # the first accounts' one-time passwords: this answer is their only copy
+                body["accounts"] = [{k: a[k] for k in ("username", "enterprise_id", "one_time_password")}
+                                    for a in result.accounts]
             if kind == "occupation":
                 body.update(skipped=result.skipped, samples_removed=result.samples_removed,
                             samples_deactivated=result.samples_deactivated)
             response = self.response(response.status_code, **body)
+            if result.accounts:
+                response.headers["Cache-Control"] = "no-store"
         return response
 
 

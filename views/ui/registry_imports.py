@@ -1,6 +1,7 @@
 """Registry import screens (issue 14): 导入职业工种, 导入培训机构 (基础数据, the provincial admin) and 导入单位 (基础数据 for
 the admin; 单位管理 → 导入本市单位 for a city reviewer, its own city only): 下载模板 → upload → 检查 (every error by
 row / column / value, or the counts of new and updated records and a preview) → 确认导入, and 下载错误标注文件.
+A 单位 import that created first accounts answers 确认导入 with their one-time passwords (shown once, ``no-store``).
 
 The steps and the page are the filing imports' (``views.ui.import_steps``, ``templates/imports/_upload_page.html``);
 one view class serves the three kinds (``RegistryImportView``; a subclass per kind only names its kind, permission
@@ -68,10 +69,23 @@ class RegistryImportView(BaseView):
     def upload(self):
         if request.method == "GET":
             return self._page()
-        return check_or_confirm(
-            self._runner(), preview_type=RegistryImportResult, retry_url=self._upload_url(),
+        holder: dict[str, Any] = {}
+        answer = check_or_confirm(
+            self._runner(holder), preview_type=RegistryImportResult, retry_url=self._upload_url(),
             page=lambda status, **check: self._page(status=status, **check),
             done=lambda result: (result_message(self.kind, result), self._back_url() or self._upload_url()))
+        result = holder.get("result")
+        if isinstance(result, RegistryImportResult) and not result.dry_run and result.accounts:
+            return self._accounts_page(result)
+        return answer
+
+    def _accounts_page(self, result: RegistryImportResult):
+        """The import's result with the first accounts' one-time passwords: rendered once, in the answer to
+        确认导入 (nothing keeps them; a later GET shows the upload page) and never cached."""
+        page = self.render_template("registry_imports/accounts.html", kind_label=KIND_UI[self.kind],
+                                    accounts=result.accounts, back_url=self._back_url(),
+                                    upload_url=self._upload_url(), reviewer=current_actor().is_reviewer)
+        return page, 200, {"Cache-Control": "no-store"}
 
     @expose("/import/template")
     @has_access
@@ -83,9 +97,16 @@ class RegistryImportView(BaseView):
     def errors(self):
         return error_workbook(self._runner(), retry_url=self._upload_url(), ascii_name=f"{self.kind}_errors.xlsx")
 
-    def _runner(self):
+    def _runner(self, holder: Optional[dict] = None):
         kind = self.kind
-        return lambda content, file_name, dry_run: run_registry_import(kind, content, file_name, dry_run=dry_run)
+
+        def run(content: bytes, file_name: str, dry_run: bool):
+            parsed, result = run_registry_import(kind, content, file_name, dry_run=dry_run)
+            if holder is not None:
+                holder["result"] = result
+            return parsed, result
+
+        return run
 
 
 class OccupationImportView(RegistryImportView):
