@@ -115,6 +115,8 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024))
     UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 10_000))
+    # 单位 import: first accounts one file may open (each costs a slow password hash; actions/account_admin.py)
+    IMPORT_MAX_ACCOUNTS = int(os.environ.get("IMPORT_MAX_ACCOUNTS", 20))
     # Excel imports: the upload size (defaults to UPLOAD_MAX_BYTES) and the unpacked size checked before parsing
     # (a decompression bomb is refused by these numbers, not by trying to open it).
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", UPLOAD_MAX_BYTES))

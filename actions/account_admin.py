@@ -378,6 +378,14 @@ def create_first_accounts(session: Session, actor: Actor, requests: list[FirstAc
         key, header = ACCOUNT_COLUMNS[name]
         errors.append(FieldError(key, message, value, row=row, column=header))
 
+    # Each account costs a deliberately slow password hash (~0.2 s): a file may open a bounded number of accounts
+    # so that 确认导入 stays a request of a few seconds (DESIGN §9); more are imported in several files.
+    limit = int(current_app.config.get("IMPORT_MAX_ACCOUNTS", 20))
+    if len(requests) > limit:
+        refuse("username", _l("一个文件最多开通 %(limit)d 个账号（本文件 %(n)d 个）；请分成几个文件导入，或先不填登录账号",
+                              limit=limit, n=len(requests)), None, requests[limit].row)
+        raise ValidationFailed(errors)
+
     cleaned: list[tuple[FirstAccount, str, str]] = []
     for request in requests:
         before = len(errors)

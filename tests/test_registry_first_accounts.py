@@ -159,12 +159,26 @@ def test_the_checks_take_three_queries_however_many_rows(app):
 
         engine = db.session.get_bind()
         event.listen(engine, "before_cursor_execute", count)
+        app.config["IMPORT_MAX_ACCOUNTS"] = 40
         try:
             created = create_first_accounts(db.session, admin, requests, True)
         finally:
             event.remove(engine, "before_cursor_execute", count)
+            app.config["IMPORT_MAX_ACCOUNTS"] = 20
         db.session.rollback()
     assert created == [] and len(statements) == 3, statements
+
+
+def test_a_file_opens_a_bounded_number_of_accounts(app):
+    """Each account costs a slow password hash: more than IMPORT_MAX_ACCOUNTS (20) in one file are refused before
+    any hashing, naming the first row over the limit; nothing is stored."""
+    before = counts(app)
+    rows = [[uscc(), f"批量单位{n}", "广州市", None, "赵六", None, f"fa_cap{n}", f"fa_cap{n}@example.cn"]
+            for n in range(21)]
+    error = run(app, "enterprise", book(HEADERS, rows))
+    assert isinstance(error, ValidationFailed) and located(error) == {(22, "登录账号")}
+    assert "最多开通 20 个账号" in messages(error)
+    assert counts(app) == before
 
 
 # ---- the screen and the API -----------------------------------------------------------------------------------
