@@ -48,7 +48,7 @@ def openapi_components() -> dict:
         "city_code": {"type": "string", "nullable": True},
         "refreshed_at": {"type": "string", "format": "date-time", "nullable": True,
                          "description": "预汇总数据的统计时间（北京时间）；实时统计的图表为 null"},
-        "rows": {"type": "array", "items": {"oneOf": [schema_ref(f"StatisticsRow_{n}") for n in stats.FIGURES]}}}}
+        "rows": {"type": "array", "items": {"anyOf": [schema_ref(f"StatisticsRow_{n}") for n in stats.FIGURES]}}}}
     return schemas
 
 
