@@ -725,7 +725,8 @@ def test_browser_venue_journey_without_map_service(app, page, monkeypatch):
     expect(page.locator(".alert-success").first).to_be_visible()
     expect(page.locator("#venue-table tbody tr", has_text="一号实训车间")).to_contain_text("广东省广州市天河区科韵路16号")
 
-    # 删除 asks first.
+    # 删除 asks first (once the page's scripts have bound the confirmation: a click before that would submit).
+    page.wait_for_load_state("load")
     page.locator("#venue-table tbody tr", has_text="一号实训车间").locator("button.venue-delete").click()
     expect(page.locator("#filing-confirm.in .confirm-text")).to_be_visible()
     expect(page.locator("#filing-confirm .confirm-text")).to_contain_text("确定删除培训场地“一号实训车间”吗")
