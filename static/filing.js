@@ -78,8 +78,9 @@
 
     // 上传材料: show the chosen file's name next to the Chinese 【选择文件】 button.
     $(document).on("change", "input.file-input", function () {
-      var name = this.files && this.files.length ? this.files[0].name : "未选择文件";
-      $(this).siblings(".file-name").text(name);
+      var $shown = $(this).siblings(".file-name");
+      if ($shown.data("empty") === undefined) { $shown.data("empty", $shown.text()); }  // the page's own language
+      $shown.text(this.files && this.files.length ? this.files[0].name : $shown.data("empty"));
     });
 
     // R8: gender and birth date read from the ID number as the user types.

@@ -287,6 +287,13 @@ def screenshot(pg, name: str) -> Path:
     return path
 
 
+def choose_file(pg, selector: str, path) -> None:
+    """Pick a file in an upload input once the page's scripts are bound (a page reached by a click may still be
+    loading them: the change event that shows the chosen name would be missed)."""
+    pg.wait_for_load_state("load")
+    pg.set_input_files(selector, str(path))
+
+
 def browser_login(pg, username: str, password: str = DEMO_PASSWORD) -> None:
     pg.goto("/login/")
     pg.fill("#username", username)

@@ -17,7 +17,7 @@ from models.filing import Filing, Trainee, TrainingClass
 from models.subsidy import SubsidyClaimPerson
 from seed import demo_running_class
 from tests import factories
-from tests.conftest import browser_login, screenshot
+from tests.conftest import browser_login, choose_file, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +75,7 @@ def test_claim_person_import_journey(app, page, tmp_path):
     book.save(filled)
 
     # 2. 导入上传 with one bad row: the row and the column are named, nothing is added.
-    page.set_input_files("#import-file", str(filled))
+    choose_file(page, "#import-file", filled)
     expect(page.locator("#import-file-name")).to_have_text("申领人员.xlsx")
     page.locator("#upload-submit").click()
     expect(page.locator("#import-error-message")).to_contain_text("导入文件有 1 处错误（涉及 1 行），未导入任何人员")
@@ -91,7 +91,7 @@ def test_claim_person_import_journey(app, page, tmp_path):
     # 3. Fix the name, upload again: the preview (ID numbers masked), then 确认导入.
     sheet.cell(row=3, column=2, value="李思雨")
     book.save(filled)
-    page.set_input_files("#import-file", str(filled))
+    choose_file(page, "#import-file", filled)
     page.locator("#upload-submit").click()
     expect(page.locator("#preview-summary")).to_contain_text("检查通过：共 3 行数据，将新增 3 名人员")
     expect(page.locator("#preview-table tbody tr")).to_have_count(3)

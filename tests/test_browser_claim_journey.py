@@ -28,7 +28,7 @@ from sqlalchemy import select
 from models.base import db
 from models.filing import Attachment
 from models.subsidy import SubsidyClaim
-from tests.conftest import browser_login, screenshot
+from tests.conftest import browser_login, choose_file, screenshot
 from tests.test_browser_claim_review import _decide
 from tests.test_browser_claims import _running_class, confirm
 from tests.test_browser_claims import pdf_file  # noqa: F401 (the 培训计划 PDF fixture)
@@ -140,7 +140,7 @@ def test_advance_claim_submitted_and_approved(app, page, reviewer_page, pdf_file
     page.locator("#tab-link-attachments").click()
     expect(page.locator("#required-kinds .kind-missing")).to_contain_text("培训计划")
     page.select_option("#kind", "TRAINING_PLAN")
-    page.set_input_files("#file", str(pdf_file))
+    choose_file(page, "#file", pdf_file)
     page.locator("#upload-submit").click()
     expect(page.locator(".alert-success").first).to_contain_text("培训计划.pdf")
     expect(page.locator("#required-kinds .kind-ok")).to_contain_text("培训计划")
@@ -246,7 +246,7 @@ def test_returned_claim_fixed_and_resubmitted(app, page, reviewer_page, pdf_file
     page.select_option("#kind", "ATTENDANCE_RECORD")
     record = tmp_path / "培训考勤记录.pdf"
     record.write_bytes(pdf_file.read_bytes())
-    page.set_input_files("#file", str(record))
+    choose_file(page, "#file", record)
     page.locator("#upload-submit").click()
     expect(page.locator(".alert-success").first).to_contain_text("培训考勤记录.pdf")
     expect(page.locator("#attachments-table tbody tr")).to_have_count(2)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from models.base import db
 from models.filing import Filing, TrainingClass
 from tests import factories
-from tests.conftest import browser_login, screenshot
+from tests.conftest import browser_login, choose_file, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -125,7 +125,7 @@ def test_claim_journey_from_the_home_page(app, page, pdf_file):
     page.locator("#tab-link-attachments").click()
     expect(page.locator("#required-kinds .kind-missing")).to_contain_text("培训计划")
     page.select_option("#kind", "TRAINING_PLAN")
-    page.set_input_files("#file", str(pdf_file))
+    choose_file(page, "#file", pdf_file)
     expect(page.locator("#file-name")).to_have_text("培训计划.pdf")
     page.locator("#upload-submit").click()
     expect(page.locator("#required-kinds .kind-ok")).to_contain_text("培训计划")

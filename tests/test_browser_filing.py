@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.conftest import browser_login, screenshot, type_date
+from tests.conftest import browser_login, choose_file, screenshot, type_date
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +126,7 @@ def test_filing_journey(page, pdf_file, programme, menu, kind, kind_label):
         expect(page.locator(".datepicker-days").first).to_contain_text("2027年03月")  # the picker speaks Chinese
         screenshot(page, f"{prefix}-3a-class-form")
         page.locator("#start_date").press("Escape")
+        expect(page.locator(".datepicker-dropdown")).to_have_count(0)  # closed (detached) before 保存 is clicked
     save_and_expect_success(page)
     expect(page.locator("#rows-table")).to_contain_text("车工")
     if kind == "STUDENT":
@@ -217,7 +218,7 @@ def test_filing_journey(page, pdf_file, programme, menu, kind, kind_label):
     expect(page.locator("#required-kinds")).to_contain_text("未上传")
     for done, label in enumerate(REQUIRED[kind], start=1):
         page.select_option("#kind", label=label)
-        page.set_input_files("#file", str(pdf_file))
+        choose_file(page, "#file", pdf_file)
         expect(page.locator("#file-name")).to_have_text(pdf_file.name)
         page.locator("#upload-submit").click()
         expect(page.locator("#rows-table tbody tr", has_text=pdf_file.name)).to_have_count(done)  # the new page

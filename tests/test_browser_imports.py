@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from models.base import db
 from tests import factories
-from tests.conftest import browser_login, screenshot
+from tests.conftest import browser_login, choose_file, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,7 @@ def test_import_journey_with_annotated_error_file(app, page, tmp_path):
     book.save(filled)
 
     # 2. Upload: every error listed, nothing imported.
-    page.set_input_files("#import-file", str(filled))
+    choose_file(page, "#import-file", filled)
     page.locator("#upload-submit").click()
     expect(page.locator("#import-error-message")).to_contain_text("导入文件有 2 处错误（涉及 2 行），未导入任何数据")
     table = page.locator("#error-table tbody tr")
@@ -79,7 +79,7 @@ def test_import_journey_with_annotated_error_file(app, page, tmp_path):
     book.save(annotated)
 
     # 4. Upload the fixed file: preview, then 确认导入.
-    page.set_input_files("#import-file", str(annotated))
+    choose_file(page, "#import-file", annotated)
     page.locator("#upload-submit").click()
     expect(page.locator("#preview-summary")).to_contain_text("检查通过：共 3 行数据，将新增 3 条培训人员信息")
     expect(page.locator("#preview-table tbody tr")).to_have_count(3)
@@ -121,7 +121,7 @@ def test_wrong_file_is_explained(app, page, tmp_path):
     expect(page.locator("#import-file-name")).to_have_text("请先选择要导入的 Excel 文件（.xlsx）")
     fake = tmp_path / "导师名单.xlsx"
     fake.write_text("姓名,身份证号码\n张三,440106199503070011\n", encoding="utf-8")
-    page.set_input_files("#import-file", str(fake))
+    choose_file(page, "#import-file", fake)
     expect(page.locator("#import-file-name")).to_have_text("导师名单.xlsx")
     page.locator("#upload-submit").click()
     expect(page.locator("#import-error-message")).to_contain_text("不是 Excel 工作簿（.xlsx），可能是改了扩展名的文本")

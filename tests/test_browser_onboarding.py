@@ -70,7 +70,7 @@ def test_admin_reviewer_enterprise_onboarding(app, browser, live_server, page):
     rpage = reviewer.new_page()
     rpage.set_default_timeout(15000)
     first_login(rpage, "gz_reviewer_new", reviewer_password, "Review2026ok", "onboarding-2-reviewer-must-change")
-    open_menu(rpage, "企业账号", "企业账号")
+    open_menu(rpage, "单位管理", "企业账号")
     expect(rpage.locator("#account-table")).to_contain_text("ent_gz")
     expect(rpage.locator("#account-table")).not_to_contain_text("ent_sz")
     rpage.locator("#account-add").click()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from models.base import db
 from tests import factories
-from tests.conftest import browser_login, screenshot
+from tests.conftest import browser_login, choose_file, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_admin_imports_the_dadian_with_a_mistake_then_the_filing_form_offers_it(
     book.save(filled)
 
     # 2. upload: refused, nothing stored, the bad cell named by row and column
-    page.set_input_files("#import-file", str(filled))
+    choose_file(page, "#import-file", filled)
     page.locator("#upload-submit").click()
     expect(page.locator("#import-error-message")).to_contain_text("未导入任何数据")
     error_row = page.locator("#error-table tbody tr")
@@ -68,7 +68,7 @@ def test_admin_imports_the_dadian_with_a_mistake_then_the_filing_form_offers_it(
     assert sheet.cell(row=5, column=4).fill.fgColor.rgb.endswith("FFC7CE")
     sheet.cell(row=5, column=4, value="6-30-05-09")
     marked.save(annotated)
-    page.set_input_files("#import-file", str(annotated))
+    choose_file(page, "#import-file", annotated)
     page.locator("#upload-submit").click()
     expect(page.locator("#preview-counts")).to_contain_text("将新增 1 条、更新 1 条")
     expect(page.locator("#preview-skipped")).to_contain_text("1 行")

@@ -22,7 +22,7 @@ from models.enterprise import Enterprise
 from models.enums import RoleName
 from models.security import AppUser
 from tests import factories
-from tests.conftest import browser_login, login, screenshot
+from tests.conftest import browser_login, choose_file, login, screenshot
 from tests.test_registry_imports import ENT_HEADERS, book, located, messages, run, token, upload, uscc
 
 HEADERS = ENT_HEADERS + ["登录账号", "账号邮箱"]
@@ -240,7 +240,7 @@ def test_admin_imports_enterprises_with_accounts_in_the_browser(app, page, tmp_p
                                      "fa_web2@example.cn"]]))
     browser_login(page, "admin")
     page.goto("/registry/enterprise/import")
-    page.set_input_files("#import-file", str(path))
+    choose_file(page, "#import-file", path)
     page.locator("#upload-submit").click()
     expect(page.locator("#preview-counts")).to_contain_text("将新增 2 条")
     page.locator("#confirm-import").click()

@@ -339,7 +339,7 @@ def revoke_sessions_and_tokens(user: AppUser) -> None:
     is the user's own, is renewed so a self-service password change does not log it out)."""
     user.tokens_valid_after = utcnow()
     if has_request_context() and getattr(getattr(g, "user", None), "id", None) == user.id:
-        session[LOGIN_AT] = time.time() + 1
+        session[LOGIN_AT] = time.time()  # read after the revocation time above: the user's own session stays valid
 
 
 def _session_still_valid(user: AppUser) -> bool:
@@ -350,7 +350,9 @@ def _session_still_valid(user: AppUser) -> bool:
 
 
 def _remember_login(_sender, user=None, **_kwargs) -> None:
-    session[LOGIN_AT] = time.time() + 1  # a session that logs in in the same second as a revocation stays valid
+    # exact time (both databases keep microseconds): a session that logged in even a moment before a deactivation or
+    # logout stays refused after a reactivation
+    session[LOGIN_AT] = time.time()
 
 
 def _revoke_at_logout(_sender, user=None, **_kwargs) -> None:
