@@ -695,6 +695,10 @@ ROUTES: dict[str, Route] = {
                                    query=lambda s: {"from": "2026-01-01"}),
     "StatisticsApi.figure": Route(STAFF, args={"name": "subsidy_by_city_stage"},
                                   query=lambda s: {"to": "2027-12-31"}),
+    "StatisticsView.export_all": Route(STAFF, body=form(**{"from": "2026-01-01"}), write=Write("gz_reviewer"),
+                                       note="导出全部报表 as a background job (redirect to its progress)"),
+    "StatisticsExportJobApi.export_job": Route(STAFF, body=as_json(to="2027-12-31"), write=Write("gz_reviewer"),
+                                               note="202 {job_id}"),
     # ---- REST API: 补贴申领 (R20–R23): claims and their persons, scoped like filings (reviewers: no DRAFT) ------
     **rest("SubsidyClaimApi", "claim", "claim", write=ENT, writer="ent_gz",
            post=lambda s: {"json": {"training_class_id": s["training_class"], "stage": "BALANCE",

@@ -73,6 +73,13 @@ def test_reviewer_sees_charts_and_tables_admin_filters_by_city(app, page, live_s
     with page.expect_download() as download:
         page.click("#export-filings_by_city_status")
     assert download.value.suggested_filename.endswith(".xlsx")
+    # 导出全部报表: a background job — the progress page, then the workbook of every table downloads by itself
+    with page.expect_download(timeout=60000) as everything:
+        page.click("#export-all")
+        page.wait_for_url("**/downloads/**")
+    assert everything.value.suggested_filename.startswith("统计报表-深圳市-")
+    page.go_back()
+    page.wait_for_url("**/statistics/**")
     page.emulate_media(media="print")
     assert not page.locator("#stat-filters").is_visible()
     screenshot(page, "statistics-print")

@@ -33,7 +33,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from tests import factories
 from tests.conftest import login
@@ -496,6 +496,103 @@ def test_reviewer_export_is_its_city(app, world, client):
     data = [list(r) for r in sheet.iter_rows(values_only=True)][3:]
     assert data == [["深圳市", "已提交待审核", 1], ["深圳市", "审核通过", 1]]
     assert client.get("/statistics/export/filings_by_city_status.xlsx?city_code=4401").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 导出全部报表: every figure in one workbook, as a background job (issue 15)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def job_thread(app, tmp_path, monkeypatch):
+    """Jobs run by the app's worker thread into a directory of this test."""
+    from tests.test_jobs import wait_idle
+
+    monkeypatch.setitem(app.config, "JOB_FILES_DIR", str(tmp_path / "job_files"))
+    monkeypatch.setitem(app.config, "JOB_HEARTBEAT_SECONDS", 0)
+    monkeypatch.setitem(app.config, "JOBS_REDIS_URL", "")
+    yield
+    wait_idle(app)
+
+
+def _sheets(data: bytes) -> dict[str, list[list]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    return {sheet.title: [list(r) for r in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+
+
+def test_export_all_job_has_every_figure_in_the_actors_scope(app, world, api, job_thread):
+    from queries.statistics import FIGURES
+    from tests.test_jobs import wait_finished
+
+    admin = api("admin")
+    started = admin.post("/api/v1/statistics/export", json={"from": "2026-01-01", "to": "2027-12-31"})
+    assert started.status_code == 202, started.get_data(as_text=True)
+    job = wait_finished(app, started.get_json()["job_id"])
+    assert (job["status"], job["message"], job["result"]) == ("DONE", f"共 {len(FIGURES)} 个报表",
+                                                              {"sheets": len(FIGURES)})
+    state = admin.get(f"/api/v1/job/{job['public_id']}").get_json()
+    assert state["progress"] == 1.0 and state["file_name"].startswith("统计报表-全省-")
+    sheets = _sheets(admin.get(state["download_url"]).data)
+    assert list(sheets) == [str(figure.title) for figure in FIGURES.values()]  # the dashboard's order
+    occupations = sheets["培训人员（按职业、等级：在训、流失）"]
+    assert "2026-01-01" in occupations[1][0] and "全省" in occupations[1][0]
+    assert occupations[3] == ["6-18-01-01", "车工", "四级/中级工", 9, 3]  # the per-table export's numbers
+    assert occupations[5] == ["9-99-99-99", "'=1+1 公式工", "三级/高级工", 2, 0]  # neutralised
+    assert sheets["补贴申领（按地市、阶段）"][3:] == [["广州市", "预拨", 2, 1, 15000.25, 11500.5],
+                                               ["深圳市", "预拨", 1, 1, 8000, 8000]]
+
+    # a reviewer's workbook is its city's, whatever it asks for; another city's code answers 404 like a missing one
+    sz = api("sz_reviewer")
+    assert sz.post("/api/v1/statistics/export", json={"city_code": "4401"}).status_code == 404
+    mine = sz.post("/api/v1/statistics/export", json={})
+    assert mine.status_code == 202
+    done = wait_finished(app, mine.get_json()["job_id"])
+    assert done["status"] == "DONE" and done["file_name"].startswith("统计报表-深圳市-")
+    theirs = _sheets(sz.get(f"/api/v1/job/{done['public_id']}/download").data)
+    assert theirs["培训备案（按地市、状态）"][3:] == [["深圳市", "已提交待审核", 1], ["深圳市", "审核通过", 1]]
+    assert all("广州市" not in str(row) for rows in theirs.values() for row in rows)
+    # the job is the requester's alone
+    assert admin.get(f"/api/v1/job/{done['public_id']}").status_code == 404
+
+
+def test_export_all_refusals(app, world, api, client):
+    admin = api("admin")
+    for body, field in (({"from": "2027-02-30"}, "from"), ({"from": "2027-06-02", "to": "2027-06-01"}, "from"),
+                        ({"to": 20270601}, "to")):
+        answer = admin.post("/api/v1/statistics/export", json=body)
+        assert answer.status_code == 422, body
+        assert answer.get_json()["errors"][0]["field"] == field, body
+    assert admin.post("/api/v1/statistics/export", json=["from"]).status_code == 422
+    assert admin.post("/api/v1/statistics/export", json={"city_code": "9999"}).status_code == 404
+    assert api("ent_gz").post("/api/v1/statistics/export", json={}).status_code == 403
+    assert client.post("/api/v1/statistics/export", json={}).status_code == 401
+    with app.app_context():
+        from models.base import db
+        from models.job import Job
+
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0  # nothing started
+        db.session.remove()
+
+
+def test_export_all_button_starts_the_job_with_the_dashboards_filter(app, world, client, job_thread):
+    from tests.conftest import csrf_token_from
+    from tests.test_jobs import wait_finished
+
+    login(client, "admin")
+    page = client.get("/statistics/?city_code=4403&from=2026-01-01").get_data(as_text=True)
+    assert 'id="export-all"' in page and 'name="city_code" value="4403"' in page
+    token = csrf_token_from(page)
+    assert client.post("/statistics/export_all", data={"city_code": "4403"}).status_code == 400  # no CSRF token
+    started = client.post("/statistics/export_all", data={"csrf_token": token, "city_code": "4403",
+                                                          "from": "2026-01-01"})
+    assert started.status_code == 302 and "/downloads/" in started.headers["Location"]
+    job = wait_finished(app, started.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert job["status"] == "DONE" and job["params"] == {"city_code": "4403", "from": "2026-01-01"}
+    bad = client.post("/statistics/export_all", data={"csrf_token": token, "from": "2027-02-30"})
+    assert bad.status_code == 302 and bad.headers["Location"].endswith("/statistics/")
+    assert "格式不正确" in client.get("/statistics/").get_data(as_text=True)  # the flashed message
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from views.api.filings import FilingApi
 from views.api.imports import FilingImportApi, TraineeExportApi
 from views.api.statistics import StatisticsApi
 from views.api.registration import RegistrationApi
-from views.api.jobs import ClaimRosterJobApi, JobApi, TraineeExportJobApi
+from views.api.jobs import ClaimRosterJobApi, JobApi, StatisticsExportJobApi, TraineeExportJobApi
 from views.api.venues import VenueApi
 
 APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, AttachmentApi, *registry.APIS,
@@ -49,7 +49,7 @@ APIS = (FilingApi, TrainingClassApi, TeacherApi, TraineeApi, CourseApi, Attachme
         FilingImportApi, TraineeExportApi, FilingFormPdfApi, AuditEventApi, VenueApi, ChangeRequestApi,
         ClaimPersonImportApi,
         AttendanceApi, SubsidyClaimApi, SubsidyClaimPersonApi, ClaimDocumentsApi, StatisticsApi, RegistrationApi,
-        AccountApi, JobApi, TraineeExportJobApi, ClaimRosterJobApi)
+        AccountApi, JobApi, TraineeExportJobApi, ClaimRosterJobApi, StatisticsExportJobApi)
 
 
 def register(appbuilder) -> None:

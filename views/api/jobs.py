@@ -4,6 +4,8 @@
   ``{"job_id"}``; the export runs as a job (``services.job_kinds``), whatever its size;
 - ``POST /api/v1/subsidy_claim/<pk>/roster.pdf/job`` (``ClaimRosterJobApi``): the 花名册 PDF of a submitted claim
   as a job (large rosters; ``GET …/roster.pdf`` answers them 422) → 202 ``{"job_id"}``;
+- ``POST /api/v1/statistics/export`` (``StatisticsExportJobApi``): 导出全部报表 — every 统计分析 figure of the
+  filter (``{"from", "to", "city_code"}``, all optional) in one workbook as a job → 202 ``{"job_id"}``;
 - ``GET /api/v1/job/<id>`` (``JobApi``): ``{"status", "progress", "message", "download_url", …}`` — the requester's
   own job only (anyone else: 404, like a missing id); ``GET /api/v1/job/<id>/download``: the file once DONE (the
   ``download_url``; the 我的下载 screen links to it too).
@@ -30,6 +32,7 @@ from models.base import db
 from models.enums import JobStatus
 from models.job import Job
 from models.scope import current_actor
+from queries import statistics as stats
 from queries.trainees import TraineeFilters
 from services import job_files, jobs
 from views.base import ChineseApiResponses
@@ -40,7 +43,7 @@ JOB_SCHEMA = {
     "type": "object",
     "properties": {
         "id": {"type": "string", "description": "任务编号（32 位十六进制）"},
-        "kind": {"type": "string", "enum": ["trainee_export", "claim_roster_pdf", "import_confirm"]},
+        "kind": {"type": "string", "enum": ["trainee_export", "claim_roster_pdf", "import_confirm", "statistics_xlsx"]},
         "title": {"type": "string"},
         "status": {"type": "string", "enum": ["QUEUED", "RUNNING", "DONE", "FAILED"]},
         "status_label": {"type": "string"},
@@ -346,3 +349,73 @@ class ClaimRosterJobApi(ChineseApiResponses, BaseApi):
             return error_response(error)
         return self.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
                              message=str(_l("已加入后台生成，完成后可在“我的下载”中下载")))
+
+
+class StatisticsExportJobApi(ChineseApiResponses, BaseApi):
+    """``POST /api/v1/statistics/export`` — next to ``GET /api/v1/statistics/<name>`` (views/api/statistics.py)."""
+
+    resource_name = "statistics"
+    class_permission_name = "Statistics"
+    method_permission_name = {"export_job": "read"}
+    openapi_spec_tag = "statistics 统计分析"
+    allow_browser_login = False  # a POST exempt from form CSRF: Bearer JWT only (the dashboard posts its own form)
+
+    @expose("/export", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("export_job")
+    def export_job(self):
+        """导出全部报表 as a background job.
+        ---
+        post:
+          summary: 导出全部统计报表（后台任务，一个 Excel 文件，每个报表一个工作表）
+          description: 范围同 GET /api/v1/statistics/{name}（省级管理员全省或 city_code 指定地市，地市审核员本市）；
+            答 202 与任务编号，用 GET /api/v1/job/{job_id} 查询进度，完成后从 download_url 下载。
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    from: {type: string, format: date, description: 开始日期 YYYY-MM-DD}
+                    to: {type: string, format: date, description: 结束日期 YYYY-MM-DD（不早于 from）}
+                    city_code: {type: string, description: 地市代码（审核员只能是本市）}
+          responses:
+            202:
+              description: 已加入后台任务
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/JobStarted'}
+            401: {$ref: '#/components/responses/401'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            422:
+              description: 参数不正确（逐字段中文说明）
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/FilingApiError'}
+            503:
+              description: 任务队列暂时无法访问
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/FilingApiError'}
+        """
+        try:
+            body = request.get_json(silent=True) if request.data else {}
+            if not isinstance(body, dict):
+                raise ValidationFailed([FieldError("body", _l("请求体应为 JSON 对象"))])
+            wrong = [FieldError(key, _l("%(field)s 应为文本", field=key), value=body[key])
+                     for key in ("from", "to", "city_code") if body.get(key) is not None and not isinstance(body[key], str)]
+            if wrong:
+                raise ValidationFailed(wrong)
+            filters = stats.parse_filters(db.session, current_actor(), body)
+        except DomainError as exc:
+            return error_response(exc)
+        finally:
+            db.session.rollback()
+        public_id, error = start_job("statistics_xlsx", filters.as_args())
+        if error is not None:
+            return error_response(error)
+        return self.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
+                             message=str(_l("已加入后台导出，完成后可在“我的下载”中下载")))

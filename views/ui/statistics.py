@@ -4,18 +4,18 @@
   ``queries.statistics.FIGURES``: an ECharts chart drawn by ``static/statistics.js`` from the JSON of
   ``GET /api/v1/statistics/<name>`` (the same arguments) and the same numbers as an HTML table (caption, th scope;
   the table is what screen readers and printing use), with the link to its xlsx;
-- ``/statistics/export/<name>.xlsx``: the table of one figure as an xlsx (cells neutralised: ``core.cells``).
+- ``/statistics/export/<name>.xlsx``: the table of one figure as an xlsx (``services.statistics_export``);
+- ``POST /statistics/export_all``: 导出全部报表 — every figure in one workbook as a background job (issue 15): the
+  progress page, then the file in 我的下载.
 
 Reads only (``queries.statistics``). Bad dates: the form again with the message under the field (422); a city out of
 the user's scope or unknown: 404; the enterprise role has no ``Statistics`` permission (403).
 """
 from __future__ import annotations
 
-import io
 import json
-from typing import Optional
 
-from flask import abort, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
@@ -24,48 +24,9 @@ from core.errors import NotFound, ValidationFailed
 from models.base import db
 from models.scope import current_actor
 from queries import statistics as stats
+from services import statistics_export
 from views.api.imports import download
-
-
-def export_workbook(figure: stats.Figure, rows: list[dict], filters: stats.StatFilters,
-                    city_name: Optional[str]) -> bytes:
-    """One figure's table as an xlsx: a title line, the filter, the header and the rows (openpyxl write-only;
-    texts neutralised so no cell is read as a formula; counts and money as numbers)."""
-    from decimal import Decimal
-
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    from core.cells import neutralise
-
-    columns = figure.shown_columns()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(_l("统计")))
-    sheet.append([neutralise(str(figure.title))])
-    sheet.append([neutralise(_filter_text(filters, city_name)), neutralise(str(figure.date_basis))])
-    sheet.append([str(column.label) for column in columns])
-    for row in rows:
-        cells = []
-        for column in columns:
-            value = stats.cell_text(column, row)
-            if column.kind == "money":
-                cell = WriteOnlyCell(sheet, value=Decimal(value))
-                cell.number_format = "#,##0.00"
-                cells.append(cell)
-            elif column.kind == "count":
-                cells.append(int(value or 0))
-            else:
-                cells.append(neutralise("" if value is None else str(value)))
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _filter_text(filters: stats.StatFilters, city_name: Optional[str]) -> str:
-    period = "{} — {}".format(filters.first.isoformat() if filters.first else str(_l("不限")),
-                              filters.last.isoformat() if filters.last else str(_l("不限")))
-    return str(_l("统计范围：%(city)s；日期：%(period)s", city=city_name or _l("全省"), period=period))
+from views.api.jobs import start_job
 
 
 class StatisticsView(BaseView):
@@ -74,7 +35,7 @@ class StatisticsView(BaseView):
     route_base = "/statistics"
     default_view = "dashboard"
     class_permission_name = "Statistics"
-    method_permission_name = {"dashboard": "read", "export": "read"}
+    method_permission_name = {"dashboard": "read", "export": "read", "export_all": "read"}
 
     def _filters(self):
         """(filters, errors) of the request; an unknown or foreign city: 404."""
@@ -117,7 +78,7 @@ class StatisticsView(BaseView):
         html = self.render_template(
             "statistics/dashboard.html", cards=cards, cities=cities, values=values, errors=errors,
             is_admin=actor.is_admin, today=today(),
-            scope_text=_filter_text(filters, city_name) if filters else "",
+            scope_text=statistics_export.filter_text(filters, city_name) if filters else "",
             stats=stats)
         return html, (422 if errors else 200)
 
@@ -134,7 +95,28 @@ class StatisticsView(BaseView):
 
             return _render(422, _l("日期格式不正确"), "；".join(errors.values()))
         rows = stats.figure_rows(db.session, actor, figure, filters)
-        city_name = dict(stats.cities(db.session, actor)).get(filters.city_code) if filters.city_code else None
-        content = export_workbook(figure, rows, filters, city_name)
+        city_name = statistics_export.scope_city_name(db.session, actor, filters)
+        content = statistics_export.figure_workbook(figure, rows, filters, city_name)
         file_name = f"{figure.title}-{city_name or _l('全省')}-{today():%Y%m%d}.xlsx"
         return download(content, str(file_name), f"statistics_{figure.name}.xlsx")
+
+    @expose("/export_all", methods=["POST"])
+    @has_access
+    def export_all(self):
+        """导出全部报表: every figure of the filter in one workbook, as a background job (the progress page, then
+        the file, also in 我的下载). Bad dates or a foreign city: the dashboard again with the message."""
+        actor = current_actor()
+        if not (actor.is_admin or actor.is_reviewer):
+            abort(403)
+        try:
+            filters = stats.parse_filters(db.session, actor, request.form)
+        except ValidationFailed as error:
+            flash("；".join(str(item.message) for item in error.errors), "danger")
+            return redirect(url_for("StatisticsView.dashboard"))
+        except NotFound:
+            abort(404)
+        public_id, error = start_job("statistics_xlsx", filters.as_args())
+        if error is not None:
+            flash(str(error.message), "danger")
+            return redirect(url_for("StatisticsView.dashboard", **filters.as_args()))
+        return redirect(url_for("DownloadsView.progress", job_id=public_id))
