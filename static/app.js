@@ -1,4 +1,5 @@
-/* Every page: Chinese date picker and select placeholders on top of FAB's widgets (FAB ships English ones). */
+/* Every page: Chinese date picker and select placeholders on top of FAB's widgets (FAB ships English ones), and the
+   confirm dialog of forms with data-confirm. */
 (function ($) {
   "use strict";
   if (!$) { return; }
@@ -20,6 +21,51 @@
       forceParse: false
     });
   }
+
+  // Confirm dialog before destructive POSTs (删除, 撤回, 提交审核, 通过, 停用…) on every page: <form data-confirm="…">.
+  // Its title and buttons come in the page's language (#confirm-labels, templates/base_layout.html).
+  function confirmDialog(message, onOk) {
+    var $modal = $("#filing-confirm");
+    if (!$modal.length) {
+      var labels = document.getElementById("confirm-labels");
+      var text = function (key, fallback) { return (labels && labels.getAttribute("data-" + key)) || fallback; };
+      $modal = $(
+        '<div class="modal fade" id="filing-confirm" tabindex="-1" role="dialog" aria-labelledby="confirm-title">' +
+        '<div class="modal-dialog modal-sm"><div class="modal-content">' +
+        '<div class="modal-header"><h4 class="modal-title" id="confirm-title"></h4></div>' +
+        '<div class="modal-body"><p class="confirm-text"></p></div>' +
+        '<div class="modal-footer">' +
+        '<button type="button" class="btn btn-default" data-dismiss="modal" id="confirm-cancel"></button>' +
+        '<button type="button" class="btn btn-primary" id="confirm-ok"></button>' +
+        '</div></div></div></div>'
+      ).appendTo("body");
+      $modal.find("#confirm-title").text(text("title", "请确认"));
+      $modal.find("#confirm-cancel").text(text("cancel", "取消"));
+      $modal.find("#confirm-ok").text(text("ok", "确定"));
+    }
+    $modal.find(".confirm-text").text(message);
+    $modal.find("#confirm-ok").off("click").on("click", function () {
+      $modal.modal("hide");
+      onOk();
+    });
+    $modal.modal("show");
+  }
+
+  $(document).on("submit", "form[data-confirm]", function (event) {
+    var form = this;
+    if (form.getAttribute("data-confirmed") === "yes") { return true; }
+    event.preventDefault();
+    var submitter = (event.originalEvent && event.originalEvent.submitter) || null;
+    confirmDialog(form.getAttribute("data-confirm"), function () {
+      form.setAttribute("data-confirmed", "yes");
+      // requestSubmit: the clicked button's formaction is kept and static/forms.js sees the submit (busy state)
+      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+    });
+    return false;
+  });
+  // From now on the buttons of such forms take clicks (static/app.css): a click while the page is still loading
+  // would have submitted without the question.
+  document.documentElement.classList.add("confirm-ready");
 
   // FAB's ab.js initialises select2 with the placeholder "Select a State": show a Chinese one instead.
   $(function () {

@@ -1,43 +1,7 @@
-/* 备案申请 screens: Chinese date picker, confirm dialogs, commitment gate, small form helpers. */
+/* 备案申请 screens: commitment gate, small form helpers (the confirm dialogs of every page: static/app.js). */
 (function ($) {
   "use strict";
   if (!$) { return; }
-
-  // Confirm dialog before destructive POSTs (删除, 撤回, 提交审核): <form data-confirm="…">.
-  function confirmDialog(message, onOk) {
-    var $modal = $("#filing-confirm");
-    if (!$modal.length) {
-      $modal = $(
-        '<div class="modal fade" id="filing-confirm" tabindex="-1" role="dialog">' +
-        '<div class="modal-dialog modal-sm"><div class="modal-content">' +
-        '<div class="modal-header"><h4 class="modal-title">请确认</h4></div>' +
-        '<div class="modal-body"><p class="confirm-text"></p></div>' +
-        '<div class="modal-footer">' +
-        '<button type="button" class="btn btn-default" data-dismiss="modal" id="confirm-cancel">取消</button>' +
-        '<button type="button" class="btn btn-primary" id="confirm-ok">确定</button>' +
-        '</div></div></div></div>'
-      ).appendTo("body");
-    }
-    $modal.find(".confirm-text").text(message);
-    $modal.find("#confirm-ok").off("click").on("click", function () {
-      $modal.modal("hide");
-      onOk();
-    });
-    $modal.modal("show");
-  }
-
-  $(document).on("submit", "form[data-confirm]", function (event) {
-    var form = this;
-    if (form.getAttribute("data-confirmed") === "yes") { return true; }
-    event.preventDefault();
-    var submitter = (event.originalEvent && event.originalEvent.submitter) || null;
-    confirmDialog(form.getAttribute("data-confirm"), function () {
-      form.setAttribute("data-confirmed", "yes");
-      // requestSubmit: the clicked button's formaction is kept and static/forms.js sees the submit (busy state)
-      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
-    });
-    return false;
-  });
 
   $(function () {
     // R1: nothing can be chosen before the commitment letter is confirmed.
