@@ -281,3 +281,45 @@ def test_api_list_refuses_a_bad_q_as_before(app, scale):
     refused = client.get("/api/v1/trainee/?q=(page_size:abc)", headers=headers)
     assert refused.status_code == 400
     assert "'abc' is not of type 'integer'" in refused.get_data(as_text=True)
+
+
+def test_api_list_count_is_capped_and_says_so(app, scale, monkeypatch):
+    """The REST lists' ``count`` reads at most cap + 1 rows: beyond the cap it is the cap with ``count_capped``
+    true; below it, exact with ``count_capped`` false (issue 15: a province-wide count of 10M attendance rows)."""
+    from sqlalchemy import event
+
+    from models.base import db
+    from tests.conftest import api_token
+    from views.api.children import TraineeApi
+
+    trainee_api = next(view for view in app.appbuilder.baseviews if isinstance(view, TraineeApi))
+    monkeypatch.setattr(trainee_api, "count_cap", 500)
+    monkeypatch.setattr(trainee_api.datamodel, "count_cap", 500)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {api_token(client, 'admin')}"}
+    with app.app_context():
+        statements = []
+        engine = db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            capped = client.get("/api/v1/trainee/?q=(page_size:10)", headers=headers).get_json()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert (capped["count"], capped["count_capped"], len(capped["result"])) == (500, True, 10)
+    counting = [s for s in statements if "count(" in s.lower() and "trainee" in s.lower()]
+    assert counting and all("LIMIT" in s.upper() for s in counting), counting  # never counts every row
+    filing_id = capped["result"][0]["filing_id"]
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from models.filing import Trainee
+
+        expected = db.session.scalar(select(func.count()).where(Trainee.filing_id == filing_id))
+        db.session.remove()
+    exact = client.get(f"/api/v1/trainee/?q=(filters:!((col:filing_id,opr:eq,value:{filing_id})))",
+                       headers=headers).get_json()
+    assert 0 < expected < 500 and (exact["count"], exact["count_capped"]) == (expected, False)
+    spec = client.get("/api/v1/_openapi", headers=headers).get_json()
+    listed = spec["paths"]["/api/v1/attendance/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert listed["schema"]["properties"]["count_capped"]["type"] == "boolean"

@@ -300,11 +300,40 @@ class ScopedModelRestApi(ChineseApiResponses, ModelRestApi):
     save_action: Optional[Callable[..., None]] = None
     delete_action: Optional[Callable[..., None]] = None
 
+    #: The list's ``count`` stops here: beyond it the answer says ``"count": 10000, "count_capped": true`` ("more
+    #: than 10,000"; page on until a page comes back short). Counting every row cost more than the page (issue 15).
+    count_cap: Optional[int] = 10_000
+
     def __init__(self):
         self.datamodel = self.datamodel  # set on subclasses
+        if self.count_cap is not None and hasattr(self.datamodel, "count_cap"):
+            self.datamodel.count_cap = self.count_cap
         pk_name = self.datamodel.get_pk_name()
         self.base_filters = [[pk_name, ScopeFilter, None]] + list(type(self).base_filters or [])
         super().__init__()
+
+    def operation_helper(self, path=None, operations=None, methods=None, func=None, **kwargs: Any) -> None:
+        """FAB's OpenAPI operations; the list answer also documents ``count_capped`` and what ``count`` means."""
+        super().operation_helper(path=path, operations=operations, methods=methods, func=func, **kwargs)
+        if getattr(func, "__name__", None) != "get_list" or self.count_cap is None or not operations:
+            return
+        try:
+            responses = operations["get"]["responses"]
+            ok = responses.get(200) or responses["200"]
+            properties = ok["content"]["application/json"]["schema"]["properties"]
+        except (KeyError, TypeError):
+            return
+        properties["count"] = {"type": "integer", "description": f"符合条件的记录数；超过 {self.count_cap:,} 条时为 "
+                                                                 f"{self.count_cap}，并且 count_capped 为 true"}
+        properties["count_capped"] = {"type": "boolean", "description": f"true：记录多于 {self.count_cap:,} 条（count "
+                                                                        f"不是精确总数，请翻页直到某页不足 page_size 条）"}
+
+    def pre_get_list(self, data: dict) -> None:
+        """``count_capped``: whether ``count`` is the cap rather than the exact number of rows."""
+        capped = self.count_cap is not None and int(data.get("count") or 0) > self.count_cap
+        if capped:
+            data["count"] = self.count_cap
+        data["count_capped"] = capped
 
     def _coerce_pk(self, pk: Any) -> Any:
         """FAB routes hand over ``<int:pk>``; a string key (地市 code) must be compared as text on PostgreSQL."""

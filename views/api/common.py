@@ -12,7 +12,6 @@ from typing import Any, Callable, Iterable, Optional
 
 from flask import request
 from flask_appbuilder.models.sqla.filters import FilterEqual, SQLAFilterConverter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 from sqlalchemy import Time
@@ -23,6 +22,7 @@ from views.api import rison_schema
 from views.api.openapi import add_components
 from views.api_guards import BadRequest
 from views.base import ForeignKeySchemaConverter, ScopedModelRestApi
+from views.datamodel import AppInterface
 from views.glue import api_call, error_response
 
 rison_schema.install()  # FAB's rison check without re-validating its schema per request (issue 15)
@@ -111,7 +111,7 @@ class _TimeAwareFilterConverter(SQLAFilterConverter):
     conversion_table = (("is_time", []),) + SQLAFilterConverter.conversion_table
 
 
-class TimeAwareInterface(SQLAInterface):
+class TimeAwareInterface(AppInterface):
     """SQLAInterface that knows TIME columns (courses' start/end times)."""
 
     filter_converter_class = _TimeAwareFilterConverter
@@ -245,6 +245,7 @@ class ContractApi(ScopedModelRestApi):
         self._labels(data.get("result", {}))
 
     def pre_get_list(self, data: dict) -> None:
+        super().pre_get_list(data)
         for row in data.get("result", []):
             self._labels(row)
 
