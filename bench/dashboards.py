@@ -20,7 +20,7 @@ nothing is written to the database) and filled by ``actions.statistics.refresh_c
 nightly refresh's, printed too. ``--explain`` prints the plans of the admin's statements.
 
 Usage: ``BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/scale1m
-.venv/bin/python bench/statistics.py [--runs 5] [--from 2026-01-01 --to 2026-12-31] [--explain]``
+.venv/bin/python bench/dashboards.py [--runs 5] [--from 2026-01-01 --to 2026-12-31] [--explain]``
 """
 from __future__ import annotations
 
