@@ -84,6 +84,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from views.errors import register_error_pages
     from views.health import register_health
     from views.filters import register_template_filters
+    from views.menu_cache import init_app as init_menu_cache
     from views.ui.timeline import register_template_globals
 
     register_commands(app)
@@ -93,6 +94,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     register_health(app)
     register_template_filters(app)
     register_template_globals(app)
+    init_menu_cache(app)
     register_error_pages(app)
 
     @app.after_request

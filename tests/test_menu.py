@@ -133,3 +133,25 @@ def test_menu_access_is_granted_by_exact_names_from_the_table(app):
         for other in ("EnterpriseUnits", "EcosystemX", "BaseDataX", "ReviewX", "Home", "Statistics"):
             assert not any(re.match(resource, other) for resource, permission in permissions
                            if re.match(permission, "menu_access")), (role, other)
+
+
+@pytest.mark.parametrize("seconds", [60, 0])
+def test_menu_rendered_once_per_role_set_and_language(app, entry_url, monkeypatch, seconds):
+    """views/menu_cache.py: one app, users of each role in turn (and the admin in English) each get their own
+    role's menu, from the cache or rendered afresh (``MENU_CACHE_SECONDS = 0``)."""
+    monkeypatch.setitem(app.config, "MENU_CACHE_SECONDS", seconds)
+    app.extensions.pop("navbar_menu_cache", None)
+    for _round in range(2):  # the second round reads what the first one cached
+        for username, role in USERS.items():
+            client = app.test_client()
+            login(client, username)
+            assert navbar(client.get("/").get_data(as_text=True)) == expected_navbar(app, role, entry_url), username
+    cached = app.extensions.get("navbar_menu_cache") or {}
+    assert len([key for key in cached if key[0] != ("public",)]) == (len(USERS) if seconds else 0)  # one per role
+    english = app.test_client()
+    login(english, "admin")
+    english.get("/lang/en")
+    shown = navbar(english.get("/").get_data(as_text=True))
+    assert shown and all(not re.search(r"[\u4e00-\u9fff]", label) for _c, label, _i, _u in shown), shown[:3]
+    anonymous = app.test_client().get("/login/").get_data(as_text=True)
+    assert navbar(anonymous) == []
