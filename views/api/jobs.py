@@ -219,17 +219,38 @@ class JobApi(ChineseApiResponses, BaseApi):
                 pass
 
 
+def request_json_object() -> Any:
+    """The JSON body of a job request: ``{}`` when there is none, ``""`` when it is unreadable (refused next)."""
+    body = request.get_json(silent=True) if request.data else {}
+    return body if body is not None else ""
+
+
+def text_fields(body: Any, fields: tuple[str, ...]) -> dict[str, str]:
+    """``fields`` of a JSON object whose values are strings or nulls (others are left out).
+    :raises ValidationFailed: not an object, or one of ``fields`` holds another type (each named)."""
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldError(None, _l("请求体应为 JSON 对象（导出条件）"))])
+    wrong = [FieldError(key, _l("%(field)s 应为文本", field=key), value=body[key])
+             for key in fields if body.get(key) is not None and not isinstance(body[key], str)]
+    if wrong:
+        raise ValidationFailed(wrong)
+    return {key: body[key] for key in fields if body.get(key) is not None}
+
+
+def job_started(api: BaseApi, kind: str, params: dict, message: Any, title: Any = None):
+    """Start ``kind`` for the current user: 202 ``{"job_id", "status_url", "message"}``, or the refusal."""
+    public_id, error = start_job(kind, params, title=title)
+    if error is not None:
+        return error_response(error)
+    return api.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
+                        message=str(message))
+
+
 def filters_from_body(body: Any) -> TraineeFilters:
     """The filters of ``POST /api/v1/trainee/export``: a JSON object of strings (or nulls) with the query-string
     names of ``GET /api/v1/trainee/export.xlsx``. :raises ValidationFailed: not an object, a value of another type,
     or a bad date."""
-    if not isinstance(body, dict):
-        raise ValidationFailed([FieldError(None, _l("请求体应为 JSON 对象（导出条件）"))])
-    wrong = [FieldError(key, _l("%(field)s 应为文本", field=key), value=body[key])
-             for key in TraineeFilters.FIELDS if body.get(key) is not None and not isinstance(body[key], str)]
-    if wrong:
-        raise ValidationFailed(wrong)
-    filters = TraineeFilters.from_args({k: v for k, v in body.items() if k in TraineeFilters.FIELDS})
+    filters = TraineeFilters.from_args(text_fields(body, TraineeFilters.FIELDS))
     if filters.errors:
         raise ValidationFailed([FieldError(key, message) for key, message in filters.date_errors.items()])
     return filters
@@ -291,15 +312,10 @@ class TraineeExportJobApi(ChineseApiResponses, BaseApi):
                   schema: {$ref: '#/components/schemas/FilingApiError'}
         """
         try:
-            body = request.get_json(silent=True) if request.data else {}
-            filters = filters_from_body(body if body is not None else "")  # unreadable JSON: refused
+            filters = filters_from_body(request_json_object())
         except DomainError as exc:
             return error_response(exc)
-        public_id, error = start_job("trainee_export", filters.as_args())
-        if error is not None:
-            return error_response(error)
-        return self.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
-                             message=str(_l("已加入后台导出，完成后可在“我的下载”中下载")))
+        return job_started(self, "trainee_export", filters.as_args(), _l("已加入后台导出，完成后可在“我的下载”中下载"))
 
 
 class ClaimRosterJobApi(ChineseApiResponses, BaseApi):
@@ -343,12 +359,9 @@ class ClaimRosterJobApi(ChineseApiResponses, BaseApi):
             claim = document_claim(db.session, current_actor(), pk)
         except DomainError as exc:
             return error_response(exc)
-        public_id, error = start_job("claim_roster_pdf", {"claim_id": claim.id},
-                                     title=_l("补贴花名册（PDF）- 申请 %(id)s", id=claim.id))
-        if error is not None:
-            return error_response(error)
-        return self.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
-                             message=str(_l("已加入后台生成，完成后可在“我的下载”中下载")))
+        return job_started(self, "claim_roster_pdf", {"claim_id": claim.id},
+                           _l("已加入后台生成，完成后可在“我的下载”中下载"),
+                           title=_l("补贴花名册（PDF）- 申请 %(id)s", id=claim.id))
 
 
 class StatisticsExportJobApi(ChineseApiResponses, BaseApi):
@@ -402,20 +415,10 @@ class StatisticsExportJobApi(ChineseApiResponses, BaseApi):
                   schema: {$ref: '#/components/schemas/FilingApiError'}
         """
         try:
-            body = request.get_json(silent=True) if request.data else {}
-            if not isinstance(body, dict):
-                raise ValidationFailed([FieldError("body", _l("请求体应为 JSON 对象"))])
-            wrong = [FieldError(key, _l("%(field)s 应为文本", field=key), value=body[key])
-                     for key in ("from", "to", "city_code") if body.get(key) is not None and not isinstance(body[key], str)]
-            if wrong:
-                raise ValidationFailed(wrong)
-            filters = stats.parse_filters(db.session, current_actor(), body)
+            args = text_fields(request_json_object(), ("from", "to", "city_code"))
+            filters = stats.parse_filters(db.session, current_actor(), args)
         except DomainError as exc:
             return error_response(exc)
         finally:
             db.session.rollback()
-        public_id, error = start_job("statistics_xlsx", filters.as_args())
-        if error is not None:
-            return error_response(error)
-        return self.response(202, job_id=public_id, status_url=url_for("JobApi.get", job_id=public_id),
-                             message=str(_l("已加入后台导出，完成后可在“我的下载”中下载")))
+        return job_started(self, "statistics_xlsx", filters.as_args(), _l("已加入后台导出，完成后可在“我的下载”中下载"))
