@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from core.clock import SHANGHAI
@@ -46,8 +47,9 @@ def test_devices_and_qr_check_in_on_a_phone(app, page, browser, live_server):
     screenshot(page, "checkin-devices-new-key")
     page.goto("/attendance/devices/")
     assert key not in page.content() and key[:6] in page.content()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("tr[data-device-id] .device-revoke").first.click()
+    page.locator("tr[data-device-id] .device-revoke").first.click()  # 吊销 asks first (static/app.js)
+    expect(page.locator("#filing-confirm .confirm-text")).to_contain_text("确定吊销考勤设备“一号车间门禁”吗")
+    page.locator("#confirm-ok").click()
     page.wait_for_selector("text=已吊销考勤设备")
     assert "已吊销" in page.locator("#device-table").inner_text()
 
