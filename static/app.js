@@ -2,6 +2,10 @@
    confirm dialog of forms with data-confirm. */
 (function ($) {
   "use strict";
+  // The page takes clicks once every script of it has run (static/app.css): DOMContentLoaded comes after the last
+  // script of the page, including the page's own (filing.js …) and jQuery's ready handlers registered before this.
+  var ready = function () { document.documentElement.classList.add("js-ready"); };
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", ready); } else { ready(); }
   if (!$) { return; }
 
   // Chinese labels for FAB's bootstrap-datepicker (ab.js initialises .appbuilder_date when the DOM is ready).
@@ -63,10 +67,6 @@
     });
     return false;
   });
-  // From now on the buttons of such forms take clicks (static/app.css): a click while the page is still loading
-  // would have submitted without the question.
-  document.documentElement.classList.add("confirm-ready");
-
   // FAB's ab.js initialises select2 with the placeholder "Select a State": show a Chinese one instead.
   $(function () {
     if (!$.fn.select2) { return; }
