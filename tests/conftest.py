@@ -287,10 +287,17 @@ def screenshot(pg, name: str) -> Path:
     return path
 
 
+def scripts_ready(pg) -> None:
+    """Wait until the page's scripts have run (static/app.js marks ``<html class="js-ready">``). Clicks wait by
+    themselves (static/app.css); typing and file choosing do not, and a page reached by a click may still be
+    wiring its date pickers and upload fields."""
+    pg.wait_for_selector("html.js-ready", state="attached")
+
+
 def choose_file(pg, selector: str, path) -> None:
-    """Pick a file in an upload input once the page's scripts are bound (a page reached by a click may still be
-    loading them: the change event that shows the chosen name would be missed)."""
-    pg.wait_for_load_state("load")
+    """Pick a file in an upload input once the page's scripts are bound (the change event that shows the chosen
+    name would otherwise be missed)."""
+    scripts_ready(pg)
     pg.set_input_files(selector, str(path))
 
 
@@ -304,6 +311,7 @@ def browser_login(pg, username: str, password: str = DEMO_PASSWORD) -> None:
 
 def type_date(pg, selector: str, value: str) -> None:
     """Type a date the way a user does (the Bootstrap datepicker ignores values set without key events)."""
+    scripts_ready(pg)  # a date picker set up after the typing would drop what was typed
     field = pg.locator(selector)
     field.fill("")
     field.press_sequentially(value)
