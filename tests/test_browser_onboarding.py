@@ -1,15 +1,19 @@
 """Onboarding per city as new users live it (issue 14), in Chromium: the admin opens a 广州 reviewer account and sees
 its one-time password → the reviewer logs in with it, must set its own password, opens an account for an enterprise
-of its city → the enterprise logs in with its one-time password, sets its own, reaches 备案申请 and files a draft →
-the reviewer deactivates it and the enterprise's open page falls back to the login form.
+of its city → the enterprise logs in with its one-time password, sets its own, reaches 备案申请 and files a draft,
+then submits a completed filing (its tabs filled by the factory: filling them is test_browser_filing's walk) → the
+reviewer and the admin see it in 统计分析's table and chart (广州市 已提交待审核 one more) → the reviewer deactivates the
+account and the enterprise's open page falls back to the login form.
 Screenshots: test-artifacts/onboarding-*.png."""
 from __future__ import annotations
 
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from models.base import db
+from models.enterprise import Enterprise
 from tests import factories
 from tests.conftest import browser_login, screenshot
 
@@ -46,6 +50,16 @@ def fill_account_form(page, values: dict[str, str]) -> str:
     page.locator("#account-save").click()
     expect(page.locator("#one-time-password")).to_contain_text("只显示这一次")
     return page.locator("#one-time-password-value").inner_text().strip()
+
+
+def submitted_in_guangzhou(page) -> int:
+    """广州市's 已提交待审核 count in 统计分析's filings table (0 when the row is absent)."""
+    page.goto("/statistics/")
+    page.locator("#chart-filings_by_city_status svg").first.wait_for()
+    rows = page.locator("#table-filings_by_city_status tbody tr", has_text="广州市").filter(has_text="已提交待审核")
+    if rows.count() == 0:
+        return 0
+    return int(rows.first.locator("td").last.inner_text().replace(",", ""))
 
 
 def test_admin_reviewer_enterprise_onboarding(app, browser, live_server, page):
@@ -98,8 +112,25 @@ def test_admin_reviewer_enterprise_onboarding(app, browser, live_server, page):
     expect(epage.locator("#tab-info")).to_contain_text("广州新学徒科技有限公司")
     screenshot(epage, "onboarding-5-enterprise-filing")
 
-    # 4. the reviewer deactivates the account: the enterprise's open session ends at its next request
-    rpage.locator("#back-to-accounts").click()
+    # 4. the enterprise submits a completed filing; the reviewer and the admin see it in 统计分析 at once
+    before = {"reviewer": submitted_in_guangzhou(rpage), "admin": submitted_in_guangzhou(page)}
+    with app.app_context():
+        new_enterprise = db.session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+        ready = factories.complete_filing(new_enterprise.id)
+        db.session.commit()
+        ready_id = ready.id
+    epage.goto(f"/filing/{ready_id}/submit")
+    expect(epage.locator("#checklist-ready")).to_be_visible()
+    epage.locator("#checklist-submit").click()
+    epage.locator("#confirm-ok").click()
+    expect(epage.locator(".alert-success").first).to_contain_text("已提交审核")
+    assert submitted_in_guangzhou(rpage) == before["reviewer"] + 1
+    assert "已提交待审核" in rpage.locator("#chart-filings_by_city_status").inner_text()
+    screenshot(rpage, "onboarding-6-reviewer-statistics")
+    assert submitted_in_guangzhou(page) == before["admin"] + 1
+    open_menu(rpage, "单位管理", "企业账号")
+
+    # 5. the reviewer deactivates the account: the enterprise's open session ends at its next request
     row = rpage.locator("tr[data-username=xinxuetu]")
     expect(row.locator(".account-state")).to_have_text("启用")  # its own password set: no more hint
     row.locator(".account-deactivate").click()
@@ -107,7 +138,7 @@ def test_admin_reviewer_enterprise_onboarding(app, browser, live_server, page):
     rpage.locator("#confirm-ok").click()
     expect(rpage.locator(".alert-success")).to_contain_text("已停用账号“xinxuetu”")
     expect(rpage.locator("tr[data-username=xinxuetu] .account-state")).to_contain_text("已停用")
-    screenshot(rpage, "onboarding-6-reviewer-deactivated")
+    screenshot(rpage, "onboarding-7-reviewer-deactivated")
     epage.reload()
     expect(epage).to_have_url(re.compile(r"/login/"))
     reviewer.close()
