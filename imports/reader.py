@@ -8,7 +8,7 @@ Order of checks (each gives one clear Chinese message and nothing is parsed afte
    a zip is "not an Excel workbook" (a renamed .txt or .csv);
 2. the zip: a decompression bomb is refused by size *before* parsing — declared sizes, compression ratios,
    and every entry inflated with a cap (so a header that lies about its size is caught too); a zip without
-   ``xl/workbook.xml`` (.docx, .ods, .xlsb) is refused by name;
+   ``xl/workbook.xml`` (.docx, .ods, .xlsb) is refused by name (steps 1–2: ``imports.container``);
 3. calamine: the first visible worksheet with a header row (hidden sheets are ignored, but a hidden data
    sheet is named), the header row found by names within the first rows (title rows above it are fine), the
    columns mapped by name (reordered headers simply work; missing required and unknown columns are named);
@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
@@ -35,21 +33,13 @@ import python_calamine
 from flask_babel import lazy_gettext as _l
 
 from core.errors import FieldError, ValidationFailed
+from imports.container import check_container
+from imports.container import corrupt_message as _corrupt
+from imports.container import refuse_file as _refuse
 from imports.specs import CHOICE, DATE, ERROR_HEADER, ID, IGNORED_HEADERS, INT, PHONE, TEXT, Column, header_key
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 HEADER_SEARCH_ROWS = 10
-MAX_ZIP_ENTRIES = 2000
-#: An entry larger than this must not compress better than MAX_RATIO (xlsx XML compresses 5-20×).
-RATIO_MIN_SIZE = 1024 * 1024
-MAX_RATIO = 200
 EXCEL_EPOCH = date(1899, 12, 30)
-_FORMULA_OR_ERROR_MARKS = (b"<f>", b"<f ", b"<f/", b't="e"')
-
-
-def _has_formula_or_error(data: bytes) -> bool:
-    return any(data.find(mark) != -1 for mark in _FORMULA_OR_ERROR_MARKS)
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -63,10 +53,6 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def _refuse(message: Any, **kw: Any) -> ValidationFailed:
-    return ValidationFailed([FieldError("file", message, **kw)])
 
 
 @dataclass
@@ -131,128 +117,6 @@ def shown_value(value: Any) -> Any:
     return str(value)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# 1-2. The container: bytes and zip
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _utf16(name: str) -> bytes:
-    return name.encode("utf-16-le")
-
-
-def check_container(content: bytes, file_name: str, *, max_bytes: int, max_uncompressed: int) -> dict:
-    """Refuse what is not a safe xlsx by its bytes and zip directory, before any parsing.
-
-    Returns a small report: ``{"worksheets_with_formulas": set of zip paths}``.
-    :raises ValidationFailed: with one ``file`` error explaining what the file is and what to do.
-    """
-    name = file_name or "上传文件"
-    if not content:
-        raise _refuse(_l("文件“%(name)s”是空文件，请选择填写好的 Excel 文件", name=name))
-    if len(content) > max_bytes:
-        raise _refuse(_l("文件“%(name)s”超过大小上限 %(mb)d MB，请拆分后分批导入", name=name,
-                         mb=max(1, max_bytes // (1024 * 1024))))
-    if content.startswith(OLE_MAGIC):
-        if _utf16("EncryptionInfo") in content or _utf16("EncryptedPackage") in content:
-            raise _refuse(_l("文件“%(name)s”设置了打开密码（已加密），系统无法读取。请在 Excel 中取消密码"
-                             "（文件→信息→保护工作簿→用密码进行加密，清空密码并保存）后再导入", name=name))
-        if _utf16("Workbook") in content or _utf16("Book") in content:
-            raise _refuse(_l("文件“%(name)s”是旧版 Excel 97-2003 工作簿（.xls）。请在 Excel 或 WPS 中“另存为”"
-                             "Excel 工作簿（*.xlsx）后再导入", name=name))
-        raise _refuse(_l("文件“%(name)s”不是 Excel 工作簿（.xlsx）。请使用下载的模板填写并保存为 .xlsx 后再导入",
-                         name=name))
-    if not content.startswith(ZIP_MAGIC):
-        raise _refuse(_l("文件“%(name)s”不是 Excel 工作簿（.xlsx），可能是改了扩展名的文本或其他文件。"
-                         "请使用下载的模板填写并保存为 .xlsx 后再导入", name=name))
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise _refuse(_corrupt(name)) from None
-    names = {info.filename for info in infos}
-    if "xl/workbook.xml" not in names:
-        if "xl/workbook.bin" in names:
-            raise _refuse(_l("文件“%(name)s”是 Excel 二进制工作簿（.xlsb）。请另存为 Excel 工作簿（*.xlsx）后再导入",
-                             name=name))
-        if "content.xml" in names and "mimetype" in names:
-            raise _refuse(_l("文件“%(name)s”是 OpenDocument 表格（.ods）。请另存为 Excel 工作簿（*.xlsx）后再导入",
-                             name=name))
-        raise _refuse(_l("文件“%(name)s”不是 Excel 工作簿（.xlsx）。请使用下载的模板填写并保存为 .xlsx 后再导入",
-                         name=name))
-    bomb = _l("文件“%(name)s”解压后过大（超过 %(mb)d MB）或压缩比异常，为保护系统已拒绝读取。"
-              "请删除多余的工作表、空白行列和格式，或拆分后分批导入", name=name,
-              mb=max(1, max_uncompressed // (1024 * 1024)))
-    if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > max_uncompressed:
-        raise _refuse(bomb)
-    for info in infos:
-        if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise _refuse(bomb)
-    # The declared sizes may lie: inflate every entry with a cap (a few ms for a 10,000-row sheet) and note
-    # which worksheets hold formulas or error values (checked cell by cell later, only when present).
-    report = {"worksheets_with_formulas": set()}
-    total = 0
-    for info in infos:
-        try:
-            size, flagged = _inflate(content, info, max_uncompressed - total,
-                                     scan=info.filename.startswith("xl/worksheets/"))
-        except _TooLarge:
-            raise _refuse(bomb) from None
-        except (zlib.error, ValueError, struct.error, IndexError, NotImplementedError):
-            raise _refuse(_corrupt(name)) from None
-        if size != info.file_size:
-            raise _refuse(_corrupt(name))
-        total += size
-        if flagged:
-            report["worksheets_with_formulas"].add(info.filename)
-    return report
-
-
-def _corrupt(name: str):
-    return _l("文件“%(name)s”已损坏或不完整，无法读取。请在 Excel 中打开确认内容，另存为 .xlsx 后再导入", name=name)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _inflate(content: bytes, info: zipfile.ZipInfo, budget: int, scan: bool) -> tuple[int, bool]:
-    """Inflate one entry from the raw bytes with an output cap; return (real size, formula/error seen)."""
-    offset = info.header_offset
-    if content[offset:offset + 4] != ZIP_MAGIC:
-        raise ValueError("bad local header")
-    name_len, extra_len = struct.unpack("<HH", content[offset + 26:offset + 30])
-    start = offset + 30 + name_len + extra_len
-    raw = content[start:start + info.compress_size]
-    if len(raw) != info.compress_size:
-        raise ValueError("truncated")
-    if info.flag_bits & 0x1:
-        raise ValueError("encrypted zip entry")
-    flagged = False
-    if info.compress_type == zipfile.ZIP_STORED:
-        if len(raw) > budget:
-            raise _TooLarge()
-        return len(raw), bool(scan and _has_formula_or_error(raw))
-    if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise NotImplementedError("compression")
-    inflater = zlib.decompressobj(-15)
-    produced = 0
-    tail = b""
-    pending = raw
-    cap = min(budget, info.file_size)
-    while True:
-        chunk = inflater.decompress(pending, 1 << 20)
-        produced += len(chunk)
-        if produced > cap:
-            raise _TooLarge()
-        if scan and not flagged and chunk:
-            flagged = _has_formula_or_error(tail + chunk)
-            tail = chunk[-8:]
-        pending = inflater.unconsumed_tail
-        if inflater.eof or (not pending and not chunk):
-            break
-    if not inflater.eof:
-        raise ValueError("incomplete deflate stream")
-    return produced, flagged
 
 
 # ---------------------------------------------------------------------------------------------------------
