@@ -53,3 +53,20 @@ def test_after_an_admin_reset_the_user_must_change_the_password(client, app):
     assert client.get("/").status_code == 200
     token = api_token(api, "ent_gz", OWN)
     assert api.get("/api/v1/filing/", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_both_password_forms_state_the_policy_they_check(client, app):
+    """FAB's help text says the application does not check a password's strength; ours does and says how."""
+    with app.app_context():
+        pk = db.session.scalars(select(AppUser.id).filter_by(username="ent_gz")).one()
+    login(client, "admin")
+    for url in ("/resetmypassword/form", f"/resetpassword/form?pk={pk}"):
+        html = client.get(url).get_data(as_text=True)
+        assert "至少 8 位，须同时包含字母和数字，不能包含用户名" in html, url
+        assert "不会替您检查" not in html and "does not check" not in html, url
+    weak = client.post("/resetmypassword/form", data={"password": "abcdefgh", "conf_password": "abcdefgh",
+                                                      "csrf_token": csrf_token_from(html)})
+    assert weak.status_code == 200 and "字母和数字" in weak.get_data(as_text=True)
+    client.get("/lang/en")
+    english = client.get("/resetmypassword/form").get_data(as_text=True)
+    assert "does not check" not in english and "at least 8" in english.lower()

@@ -21,17 +21,21 @@ from flask import abort, current_app, g, has_request_context, redirect, request,
 from flask_appbuilder.actions import action
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView
+from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
+from flask_appbuilder.security.views import ResetPasswordView as FabResetPasswordView
 from flask_appbuilder.security.views import UserInfoEditView as FabUserInfoEditView
-from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_login import user_logged_in, user_logged_out
 from sqlalchemy.orm import joinedload
-from wtforms import StringField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 from werkzeug.security import check_password_hash
 
@@ -262,6 +266,27 @@ class UserInfoEditView(FabUserInfoEditView):
     message = _l("您的信息已保存")
 
 
+class AppResetPasswordForm(ResetPasswordForm):
+    """修改密码 / 重置密码: FAB's form, whose help text says the application does not check the password's strength —
+    this one does (``password_policy``), and the text says what it asks for."""
+
+    password = PasswordField(ACCOUNT_LABELS["password"], description=ACCOUNT_DESCRIPTIONS["password"],
+                             validators=[DataRequired(), PasswordComplexityValidator()],
+                             widget=BS3PasswordFieldWidget())
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    """修改密码 (own password) with the form above; FAB's class name kept (URL, endpoints, permission resource)."""
+
+    form = AppResetPasswordForm
+
+
+class ResetPasswordView(FabResetPasswordView):
+    """重置密码 (the admin's, for another account) with the form above; FAB's class name kept."""
+
+    form = AppResetPasswordForm
+
+
 class AppAuthDBView(AuthDBView):
     """FAB's login form; a refused login always reads the same (wrong password, unknown user, locked account)."""
 
@@ -374,6 +399,8 @@ class AppSecurityManager(SecurityManager):
     userdbmodelview = AppUserDBModelView
     rolemodelview = AppRoleModelView
     userinfoeditview = UserInfoEditView
+    resetmypasswordview = ResetMyPasswordView
+    resetpasswordview = ResetPasswordView
     authdbview = AppAuthDBView
     security_api = AppSecurityApi
 
