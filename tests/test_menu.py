@@ -155,3 +155,39 @@ def test_menu_rendered_once_per_role_set_and_language(app, entry_url, monkeypatc
     assert shown and all(not re.search(r"[\u4e00-\u9fff]", label) for _c, label, _i, _u in shown), shown[:3]
     anonymous = app.test_client().get("/login/").get_data(as_text=True)
     assert navbar(anonymous) == []
+
+
+def test_permissions_are_the_matrix_only_and_nothing_is_public(app, client, api):
+    """``is_item_public`` answers from the role matrix in memory (views/security.py): that is right only while the
+    role rows in the database hold no permission and the public role has no matrix entry — checked here — and it
+    saves FAB's four statements (public role and its permissions, twice) on every API request."""
+    from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+    from sqlalchemy import event, func, select
+
+    from models.base import db
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        assert db.session.scalar(select(func.count()).select_from(assoc_permissionview_role)) == 0
+        assert app.config["AUTH_ROLE_PUBLIC"] not in app.config["FAB_ROLES"]
+        assert not any(sm.is_item_public(permission, view)
+                       for view, permission in (("Filing", "can_read"), ("Trainee", "can_get_list"), ("Job", "can_read")))
+    assert client.get("/api/v1/filing/").status_code == 401
+    assert client.get("/filing/results/ENTERPRISE").status_code in (302, 401)
+
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, *_args):
+        seen.append(statement)
+
+    caller = api("ent_gz")
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert caller.get("/api/v1/filing/").status_code == 200
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", remember)
+    public_role_lookups = [s for s in seen if "ab_role.name =" in s or "ab_permission_view_role" in s]
+    assert public_role_lookups == [], public_role_lookups
+    assert len(seen) <= 5, seen  # the user (roles and groups joined), the page, its count, the page's relations

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from types import SimpleNamespace
 from datetime import timezone
 
 from flask import abort, current_app, g, has_request_context, redirect, request, session
@@ -465,6 +466,17 @@ class AppSecurityManager(SecurityManager):
         model = self.user_model
         return (self.session.query(model).options(joinedload(model.roles), joinedload(model.groups))
                 .filter(model.id == key).one_or_none())
+
+    def is_item_public(self, permission_name, view_name):
+        """Whether a visitor who has not logged in may use a view: from the role matrix in memory. Every permission
+        is a builtin role's (``FAB_ROLES``, models/roles.py); the role rows in the database hold none (nothing
+        writes them: the role screens are read-only), so FAB's look-up of the public role and its permissions — two
+        statements, twice on every API request (``@protect`` asks before and after reading the JWT) — always
+        answered no. The public role (``AUTH_ROLE_PUBLIC``) has no entry in the matrix: nothing is public through
+        FAB's permissions (the registration and check-in pages are plain routes)."""
+        public = self.auth_role_public
+        return public in self.builtin_roles and self._has_access_builtin_roles(
+            SimpleNamespace(name=public), permission_name, view_name)
 
     # -- revoked sessions and tokens -------------------------------------------------------------------------
     def load_user(self, user_id):
