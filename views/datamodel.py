@@ -6,7 +6,7 @@ from typing import Any, Iterable, Optional
 from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import func
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, lazyload, selectinload
 
 
 class ConvertedFilters(Filters):
@@ -49,6 +49,19 @@ class AppInterface(SQLAInterface):
         key = self.obj.__mapper__.primary_key[0]
         limited = rows.with_entities(key).order_by(None).limit(self.count_cap + 1).subquery()
         return self.session.query(func.count()).select_from(limited).scalar()
+
+    def apply_all(self, query, filters=None, order_column="", order_direction="", page=None, page_size=None,
+                  select_columns=None, outer_default_load=False):
+        """FAB's query of a list; with ``select_columns`` (the REST APIs' list and show), relationships the columns
+        do not name are not loaded: the models' ``lazy="joined"`` defaults (a filing's enterprise and city, an
+        enterprise's city …) joined up to ten more tables to every page for columns nobody reads (the claim list:
+        12 joins, 7 ms → 1 ms at 1M). The columns' own relations stay FAB's joined ``contains_eager``."""
+        query = super().apply_all(query, filters, order_column, order_direction, page, page_size, select_columns,
+                                  outer_default_load)
+        if not select_columns:
+            return query
+        named = {column.split(".", 1)[0] for column in select_columns if "." in column}
+        return query.options(lazyload("*"), *[defaultload(getattr(self.obj, name)).lazyload("*") for name in named])
 
     def is_nullable(self, col_name: str) -> bool:
         if self.is_boolean(col_name):
