@@ -219,6 +219,19 @@ def test_language_switch(client):
     assert "事项办理" in visible_text(back)
 
 
+def test_api_labels_follow_the_language_of_each_request(client):
+    """The REST lists' ``label_columns`` are translated once per language (views/base.py), never served in the
+    language of an earlier request."""
+    login(client, "admin")
+    labels = {}
+    for lang in ("zh", "en", "zh", "en"):
+        assert client.get(f"/lang/{lang}").status_code == 302
+        answer = client.get("/api/v1/filing/", headers={"X-CSRFToken": "unused"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:200]
+        labels.setdefault(lang, []).append(answer.get_json()["label_columns"]["status"])
+    assert labels == {"zh": ["状态", "状态"], "en": ["Status", "Status"]}, labels
+
+
 # ---- the catalogs themselves --------------------------------------------------------------------------------
 
 def _read_po(path: Path):

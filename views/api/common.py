@@ -11,7 +11,7 @@ import copy
 from typing import Any, Callable, Iterable, Optional
 
 from flask import request
-from flask_appbuilder.models.sqla.filters import FilterEqual, SQLAFilterConverter
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 from sqlalchemy import Time
@@ -22,7 +22,7 @@ from views.api import rison_schema
 from views.api.openapi import add_components
 from views.api_guards import BadRequest
 from views.base import ForeignKeySchemaConverter, ScopedModelRestApi
-from views.datamodel import AppInterface
+from views.datamodel import AppFilterConverter, AppInterface
 from views.glue import api_call, error_response
 
 rison_schema.install()  # FAB's rison check without re-validating its schema per request (issue 15)
@@ -105,10 +105,10 @@ class ContractSchemaConverter(ForeignKeySchemaConverter):
         return super()._column2field(datamodel, column, nested, parent_schema_name)
 
 
-class _TimeAwareFilterConverter(SQLAFilterConverter):
+class _TimeAwareFilterConverter(AppFilterConverter):
     """FAB has no filters for TIME columns (and logs a warning per column); declare none, quietly."""
 
-    conversion_table = (("is_time", []),) + SQLAFilterConverter.conversion_table
+    conversion_table = (("is_time", []),) + AppFilterConverter.conversion_table
 
 
 class TimeAwareInterface(AppInterface):
