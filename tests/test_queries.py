@@ -364,3 +364,18 @@ def test_home_counter_in_training_counts_approved_filings_only(app, client):
     login(client, "ent_gz")
     html = client.get("/").get_data(as_text=True)
     assert _re.search(r'<div class="num">2</div><div>在训人员</div>', html), html[:2000]
+
+
+@pytest.mark.parametrize("page,pages,radius,expected", [
+    (1, 0, 2, []),
+    (1, 1, 2, [1]),
+    (1, 5, 2, [1, 2, 3, None, 5]),
+    (3, 5, 2, [1, 2, 3, 4, 5]),
+    (50, 5000, 3, [1, None, 47, 48, 49, 50, 51, 52, 53, None, 5000]),
+    (5000, 5000, 2, [1, None, 4998, 4999, 5000]),
+    (4, 7, 2, [1, 2, 3, 4, 5, 6, 7]),
+])
+def test_page_window_shows_first_last_and_the_neighbours(page, pages, radius, expected):
+    from views.filters import page_window
+
+    assert page_window(page, pages, radius) == expected
