@@ -5,7 +5,8 @@ Per screen and role, side by side: ``ms`` (median wall time of the request throu
 ``SQL ms`` (the request's statements, timed by SQLAlchemy cursor events), ``stmts`` (their number), ``raw ms`` (the
 same statements with the same parameters run again directly on a DBAPI cursor, fetching every row, median) and
 ``ratio`` = ms / raw ms; ``cpu ms`` is the Python process's CPU time of the request (steadier than wall time when
-other jobs share the machine). Goal: ratio ≤ 3, or ms ≤ 15 where the raw SQL takes under 5 ms; misses are marked ✗ (a screen that is not a list, 备案审核 详情, is measured for comparison and marked ·).
+other jobs share the machine). Goal: ratio ≤ 3, or ms ≤ 15 where the raw SQL takes under 5 ms; misses are marked
+✗ (a screen that is not a list, 备案审核 详情, is measured for comparison and marked ·).
 ``--json FILE`` keeps the figures; ``--compare FILE`` prints an earlier run's ms and raw ms beside this one's.
 
 Database: ``BENCH_DATABASE_URL`` (e.g. the shared ``scale1m``, PostgreSQL, 1M trainees — never written to), or
