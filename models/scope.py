@@ -86,11 +86,19 @@ class Actor:
 
 
 def current_actor() -> Actor:
-    """The actor of the current request (``g.user`` as FAB sets it)."""
+    """The actor of the current request (``g.user`` as FAB sets it), built once per request and user: templates ask
+    for it per row (``id_detail``: dozens of times a page). Built anew when ``g.user`` is another object (a login
+    or logout within the request)."""
     from flask import request
 
+    user = getattr(g, "user", None)
+    known = g.get("_actor_of_user")
+    if known is not None and known[0] is user:
+        return known[1]
     ip = request.remote_addr if has_request_context() else None
-    return Actor.from_user(getattr(g, "user", None), ip)
+    actor = Actor.from_user(user, ip)
+    g._actor_of_user = (user, actor)
+    return actor
 
 
 def _filings_visible(actor: Actor):
