@@ -13,7 +13,9 @@ import os
 import re
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -185,6 +187,27 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_RE.search(html) or re.search(r'id="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+@contextmanager
+def statements_run(app) -> Iterator[list[str]]:
+    """The SQL statements run on the app's engine inside the ``with`` block, in order (N+1 and join checks)."""
+    from sqlalchemy import event
+
+    from models.base import db
+
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
 
 
 def login(client, username: str, password: str = DEMO_PASSWORD):

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 from flask_appbuilder.api import ModelRestApi
-from sqlalchemy import event
 
 from models.base import db
 from seed.scale import Sizes, generate
-from tests.conftest import reset_database
+from tests.conftest import reset_database, statements_run
 
 SIZES = Sizes(enterprises=8, filings=40, trainees=200, attendance=400, audit_events=20, big_filing=30, accounts=2)
 
@@ -51,18 +50,8 @@ def _list_apis(app) -> list[str]:
 
 
 def _statements(app, api, url: str) -> tuple[int, int, list[str]]:
-    seen: list[str] = []
-
-    def remember(conn, cursor, statement, *_args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements_run(app) as seen:
         response = api.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:300])
     return len(seen), len(response.get_json()["result"]), seen
 

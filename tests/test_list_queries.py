@@ -2,26 +2,15 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from models.base import db
 from tests import factories
-from tests.conftest import login
+from tests.conftest import login, statements_run
 
 
 def _count_statements(app, client, url: str) -> int:
-    statements: list[str] = []
-
-    def on_execute(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with statements_run(app) as statements:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
     assert response.status_code == 200
     return len(statements)
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from models.enums import RoleName
-from tests.conftest import login
+from tests.conftest import login, statements_run
 from views import menu
 
 USERS = {"admin": RoleName.ADMIN, "gz_reviewer": RoleName.REVIEWER, "ent_gz": RoleName.ENTERPRISE}
@@ -162,7 +162,7 @@ def test_permissions_are_the_matrix_only_and_nothing_is_public(app, client, api)
     role rows in the database hold no permission and the public role has no matrix entry — checked here — and it
     saves FAB's four statements (public role and its permissions, twice) on every API request."""
     from flask_appbuilder.security.sqla.models import assoc_permissionview_role
-    from sqlalchemy import event, func, select
+    from sqlalchemy import func, select
 
     from models.base import db
 
@@ -175,19 +175,9 @@ def test_permissions_are_the_matrix_only_and_nothing_is_public(app, client, api)
     assert client.get("/api/v1/filing/").status_code == 401
     assert client.get("/filing/results/ENTERPRISE").status_code in (302, 401)
 
-    seen: list[str] = []
-
-    def remember(conn, cursor, statement, *_args):
-        seen.append(statement)
-
     caller = api("ent_gz")
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", remember)
-    try:
+    with statements_run(app) as seen:
         assert caller.get("/api/v1/filing/").status_code == 200
-    finally:
-        with app.app_context():
-            event.remove(db.engine, "before_cursor_execute", remember)
     public_role_lookups = [s for s in seen if "ab_role.name =" in s or "ab_permission_view_role" in s]
     assert public_role_lookups == [], public_role_lookups
     assert len(seen) <= 5, seen  # the user (roles and groups joined), the page, its count, the page's relations
