@@ -55,6 +55,19 @@ _use_worker_database()
 ARTIFACTS = ROOT / "test-artifacts"
 DEMO_PASSWORD = "Demo@2026"
 
+#: The longest test modules (minutes of the suite, measured with ``--durations``), run first: with pytest-xdist's
+#: ``--dist loadfile`` a module is handed to the next free worker in collection order, and the schemathesis fuzz
+#: (about 4 minutes) collected late kept one worker busy for minutes after the other had finished.
+LONG_MODULES = ("test_api_fuzz.py", "test_accessibility.py", "test_browser_filing.py", "test_browser_review.py",
+                "test_authz_matrix.py", "test_browser_claim_journey.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Longest modules first (``LONG_MODULES`` order), the rest as collected; the order is the same on every
+    worker, as xdist requires."""
+    rank = {name: index for index, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL", "").strip()
