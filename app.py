@@ -66,6 +66,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from services.storage import init_app as init_blob_stores  # attachments' bytes: database, directory or S3
 
     init_blob_stores(app)
+    from services.job_files import check_config as check_job_files  # JOB_FILES_STORE: directory or s3
+
+    check_job_files(app)
     migrate.init_app(app, db, directory=str(config.BASE_DIR / "migrations"))
     csrf.init_app(app)
     appbuilder = AppBuilder()

@@ -161,10 +161,13 @@ class Config:
     # Background jobs (DESIGN §9, §10; services/jobs.py): exports, roster PDFs, large import confirmations.
     # JOBS_REDIS_URL empty (the embedded default): a worker thread in the app process runs them. Set (e.g.
     # redis://127.0.0.1:6379/1): they go to the RQ queue JOBS_QUEUE and `flask --app app jobs worker` runs them, on
-    # any host that reaches the database, Redis and JOB_FILES_DIR (a shared volume when there are several hosts).
+    # any host that reaches the database, Redis and the job files (JOB_FILES_STORE below).
     JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL", "").strip()
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "apprenticeship-jobs").strip() or "apprenticeship-jobs"
     JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR", "").strip() or str(INSTANCE_DIR / "job_files")
+    # Where finished job files and uploaded job inputs live: "directory" (JOB_FILES_DIR: one host, or a volume all
+    # hosts mount) or "s3" (objects jobs/<id> in the S3_* store; JOB_FILES_DIR is then each worker's own scratch).
+    JOB_FILES_STORE = os.environ.get("JOB_FILES_STORE", "directory").strip().lower() or "directory"
     # 我的下载 keeps a job and its file this many days, then `flask --app app jobs cleanup` (and the opportunistic
     # cleanup when a job is started) deletes both.
     JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", 7))

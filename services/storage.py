@@ -2,7 +2,7 @@
 
 A store keeps immutable blobs under keys: ``put(key, data)`` (bytes or a binary file object), ``open(key)`` (a
 binary file object to read and close; streamable, never the whole blob in memory), ``delete(key)``,
-``exists(key)``. Nothing in it knows about attachments; ``open_verified`` checks a blob against the sha256 its
+``exists(key)``, ``list(prefix)`` (the keys under a prefix with their modification times). Nothing in it knows about attachments; ``open_verified`` checks a blob against the sha256 its
 owner recorded before anyone reads it.
 
 Backends, chosen by configuration (README "Configuration"):
@@ -29,7 +29,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import BinaryIO, Optional, Protocol, Union
+from typing import BinaryIO, Iterator, Optional, Protocol, Union
 
 from core.errors import BlobCorrupt, BlobError, BlobMissing, StoreUnavailable
 
@@ -70,6 +70,8 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str) -> Iterator[tuple[str, float]]: ...
 
 
 def _chunks(data: Data):
@@ -137,6 +139,13 @@ class DirectoryStore:
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[tuple[str, float]]:
+        """(key, modification time as epoch seconds) of the files whose key starts with ``prefix``."""
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and key.startswith(prefix) and not path.name.startswith(".tmp-"):
+                yield key, path.stat().st_mtime
 
 
 class S3Store:
@@ -210,6 +219,17 @@ class S3Store:
             if isinstance(error, BlobMissing):
                 return False
             raise error from exc
+
+    def list(self, prefix: str) -> Iterator[tuple[str, float]]:
+        """(key, last modified as epoch seconds) of the objects whose key starts with ``prefix``, page by page."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"], item["LastModified"].timestamp()
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fail(prefix, exc) from exc
 
 
 def open_verified(store: BlobStore, key: str, sha256: str, size: Optional[int] = None) -> BinaryIO:
