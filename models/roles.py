@@ -4,10 +4,11 @@ Each entry is ``[resource regex, permission regex]``. Resources are the ``class_
 REST APIs (one per entity); permissions are ``can_read`` / ``can_write`` plus named business permissions
 (``can_review``). The ``menu_access`` entries are not here: they are exact menu names generated from the menu
 table (``views/menu.py``), and ``app.py`` hands both together to FAB as builtin roles (``FAB_ROLES``). Builtin
-roles are checked in memory, so no per-request permission queries. Row scope (which enterprise / city) is a
-separate layer: models/scope.py. ``EnterpriseImport`` is 导入单位 (issue 14): the admin any city, a city reviewer its
-own city (the rule is actions/registry_imports.py), while editing an enterprise stays the admin's (``Enterprise``).
-separate layer: models/scope.py. ``Job`` (我的下载, background jobs) is every role's: each user sees only its own.
+roles are checked in memory, so no per-request permission queries (the public role included: nothing is public
+through FAB's permissions, views/security.py ``is_item_public``). Row scope (which enterprise / city) is a separate
+layer: models/scope.py. ``EnterpriseImport`` is 导入单位 (issue 14): the admin any city, a city reviewer its own
+city (the rule is actions/registry_imports.py), while editing an enterprise stays the admin's (``Enterprise``).
+``Job`` (我的下载, background jobs) is every role's: each user sees only its own.
 """
 from __future__ import annotations
 
