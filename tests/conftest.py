@@ -307,6 +307,25 @@ def browser():
         chromium.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A browser test that fails says where its page was: the URL, the page's alerts and title in the report, and a
+    screenshot test-artifacts/FAILED-<test>.png (a flake on CI is otherwise a timeout and nothing else)."""
+    outcome = yield
+    report = outcome.get_result()
+    pg = item.funcargs.get("page") if report.when == "call" and report.failed else None
+    if pg is None:
+        return
+    try:
+        name = re.sub(r"[^\w.-]+", "_", item.nodeid.split("::", 1)[-1])[:120]
+        shot = screenshot(pg, f"FAILED-{name}")
+        alerts = " | ".join(t.strip() for t in pg.locator(".alert").all_inner_texts())[:1000]
+        report.sections.append(("browser page at the failure",
+                                f"url: {pg.url}\ntitle: {pg.title()}\nalerts: {alerts or '(none)'}\nscreenshot: {shot}"))
+    except Exception as exc:  # the page may be gone: the failure itself must still be reported
+        report.sections.append(("browser page at the failure", f"not available: {exc!r}"))
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}, base_url=live_server)
